@@ -1,0 +1,90 @@
+/**
+ * The extension: thin by design. It starts the language server, shows its state, and forwards
+ * commands to it; it never touches the workspace's data itself.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { InitializationOptions, ServerStatusNotification, ValidateWorkspaceRequest } from '../../server/src/protocol';
+import { ServerStatusBar } from './statusBar';
+
+/** File names the server handles, whatever language id the editor assigned them. */
+export const WATCHED_FILES = '**/{pipeline.yaml,*.pipeline.yaml,params.yaml,*.params.yaml,clusters.yaml}';
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<MlopsApi> {
+  const log = vscode.window.createOutputChannel('MLOps', { log: true });
+  const status = new ServerStatusBar();
+  context.subscriptions.push(log, status);
+
+  const config = vscode.workspace.getConfiguration('mlops');
+  const serverModule = context.asAbsolutePath(path.join('server', 'out', 'server.js'));
+  const runtime = config.get<string>('server.nodePath') || undefined;
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.stdio, runtime },
+    debug: { module: serverModule, transport: TransportKind.stdio, runtime, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+  };
+  const initializationOptions: InitializationOptions = { validationEnabled: config.get<boolean>('validation.enable', true) };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: 'file', pattern: '**/{pipeline,params,clusters}.yaml' },
+      { scheme: 'file', pattern: '**/*.{pipeline,params}.yaml' },
+    ],
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher(WATCHED_FILES), configurationSection: 'mlops' },
+    outputChannel: log,
+    initializationOptions,
+  };
+  client = new LanguageClient('mlops', 'MLOps Language Server', serverOptions, clientOptions);
+  context.subscriptions.push(client.onDidChangeState((e) => status.clientState(e.newState)));
+  client.onNotification(ServerStatusNotification, (s) => status.update(s));
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('mlops.validateWorkspace', () => validateWorkspaceCommand()),
+    vscode.commands.registerCommand('mlops.showOutput', () => log.show(true)),
+    vscode.commands.registerCommand('mlops.restartServer', async () => {
+      await client?.restart();
+      log.info('Language server restarted');
+    }),
+    vscode.window.registerTreeDataProvider('mlops.welcome', { getTreeItem: (e: vscode.TreeItem) => e, getChildren: () => [] }),
+  );
+
+  try {
+    await client.start();
+    log.info(`Language server started (${runtime ?? 'bundled Node'}): ${serverModule}`);
+  } catch (err) {
+    status.failed(String(err));
+    log.error(`Language server failed to start: ${String(err)}. Check the setting mlops.server.nodePath.`);
+    void vscode.window.showErrorMessage(`MLOps language server failed to start: ${String(err)}. Set "mlops.server.nodePath" to a Node.js 20 binary.`, 'Open Settings').then((pick) => {
+      if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'mlops.server.nodePath');
+    });
+  }
+  return { validateWorkspace: () => validateWorkspaceCommand(true) };
+}
+
+/** What the extension exposes to other extensions and to its end-to-end tests. */
+export interface MlopsApi {
+  validateWorkspace(): Promise<{ files: number; errors: number; warnings: number } | undefined>;
+}
+
+async function validateWorkspaceCommand(quiet = false): Promise<{ files: number; errors: number; warnings: number } | undefined> {
+  if (!client?.isRunning()) {
+    void vscode.window.showErrorMessage('The MLOps language server is not running. See the MLOps output channel.');
+    return undefined;
+  }
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'MLOps: validating workspace...' },
+    () => client!.sendRequest(ValidateWorkspaceRequest, {}),
+  );
+  if (!quiet) {
+    const summary = `MLOps: ${result.files} file(s) checked: ${result.errors} error(s), ${result.warnings} warning(s).`;
+    if (result.errors || result.warnings) void vscode.commands.executeCommand('workbench.actions.view.problems');
+    void vscode.window.showInformationMessage(summary);
+  }
+  return result;
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}

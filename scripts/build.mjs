@@ -1,0 +1,16 @@
+// Bundles the extension client and the language server (+ CLI) with esbuild.
+// better-sqlite3 stays external: it is a native module loaded at run time by the server only.
+import * as esbuild from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const common = {
+  bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true,
+  external: ['vscode', 'better-sqlite3'], logLevel: 'warning',
+  define: { MLOPS_VERSION: JSON.stringify(pkg.version) },
+};
+await Promise.all([
+  esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'client/out/extension.js' }),
+  esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'server/out/server.js' }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'server/out/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+]);
