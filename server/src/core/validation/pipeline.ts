@@ -75,6 +75,7 @@ export function checkPipeline(parsed: ParsedYaml, filePath: string, ctx: Workspa
   const dir = path.dirname(filePath);
   const stages = stagePairs(root);
   const stageNames = stages.map((s) => s.keyText);
+  const stageSet = new Set(stageNames);
   const data = dataNames(root);
   const declaredMetrics = new Set<string>();
 
@@ -117,7 +118,7 @@ export function checkPipeline(parsed: ParsedYaml, filePath: string, ctx: Workspa
     }
     for (const item of listItems(getValue(s, 'needs'))) {
       const need = stringValue(item);
-      if (need === undefined || stageNames.includes(need)) continue;
+      if (need === undefined || stageSet.has(need)) continue;
       const suggestions = didYouMean(need, stageNames.filter((n) => n !== name));
       report(item, 'unknown-stage', `'${need}' is not a stage of this pipeline.${suggestionText(suggestions)}${suggestions.length ? '' : ` Stages: ${stageNames.join(', ')}.`}`, 'error', replacementFixes(item.start, item.end, suggestions));
     }

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseYaml, ParsedYaml } from '../yaml/yamlAst';
+import { parseYaml, ParsedYaml, reparse } from '../yaml/yamlAst';
 
 export type FileKind = 'pipeline' | 'params' | 'clusters';
 
@@ -39,11 +39,11 @@ export const diskSource: FileSource = {
 export class ParseCache {
   private readonly entries = new Map<string, ParsedYaml>();
 
-  /** Parses `text`, reusing the last result for this path when the text is unchanged. */
+  /** Parses `text`, reusing the last result for this path: whole when unchanged, in part after an edit. */
   parse(filePath: string, text: string): ParsedYaml {
     const hit = this.entries.get(filePath);
     if (hit && hit.text === text) return hit;
-    const parsed = parseYaml(text);
+    const parsed = hit ? reparse(hit, text) : parseYaml(text);
     this.entries.set(filePath, parsed);
     return parsed;
   }

@@ -38,6 +38,8 @@ export interface ParsedYaml {
   problems: SyntaxProblem[];
   /** Lines (0-based) blanked to recover from syntax errors: their mappings may miss keys. */
   blankedLines: number[];
+  /** Anchors or aliases tie distant parts together, so an edit cannot be re-parsed locally. */
+  hasAnchors: boolean;
 }
 
 /** Larger files get one diagnostic instead of a parse that could take seconds. */
@@ -57,18 +59,18 @@ export function parseYaml(text: string): ParsedYaml {
       code: 'file-too-large', start: 0, end: Math.min(text.indexOf('\n') >>> 0, text.length),
       message: `File is ${(text.length / 1048576).toFixed(1)} MB; MLOps validates YAML files up to ${MAX_YAML_BYTES / 1048576} MB. Split it or move data out of it.`,
     });
-    return { text, root: undefined, problems, blankedLines };
+    return { text, root: undefined, problems, blankedLines, hasAnchors: false };
   }
   let source = text;
   for (let attempt = 0; attempt <= MAX_RECOVERIES; attempt++) {
     try {
-      const root = buildTree(source);
-      return { text, root, problems, blankedLines };
+      const { root, hasAnchors } = buildTree(source);
+      return { text, root, problems, blankedLines, hasAnchors };
     } catch (err) {
       if (err instanceof RangeError) {
         // js-yaml recurses per nesting level: a stack overflow means absurdly deep input.
         problems.push({ code: 'nesting-too-deep', start: 0, end: lineEnd(text, 0), message: 'YAML is nested too deeply to check. Flatten the structure.' });
-        return { text, root: undefined, problems, blankedLines };
+        return { text, root: undefined, problems, blankedLines, hasAnchors: false };
       }
       if (!(err instanceof jsyaml.YAMLException)) throw err;
       const reported = Math.min(Math.max(err.mark?.position ?? 0, 0), source.length);
@@ -85,7 +87,7 @@ export function parseYaml(text: string): ParsedYaml {
       source = source.slice(0, line.start) + ' '.repeat(line.end - line.start) + source.slice(line.end);
     }
   }
-  return { text, root: undefined, problems, blankedLines };
+  return { text, root: undefined, problems, blankedLines, hasAnchors: false };
 }
 
 function syntaxMessage(err: jsyaml.YAMLException, inFlow: boolean): string {
@@ -156,9 +158,10 @@ function lineToBlank(text: string, at: number): LineSpan | undefined {
   }
 }
 
-function buildTree(source: string): YamlNode | undefined {
+function buildTree(source: string): { root: YamlNode | undefined; hasAnchors: boolean } {
   const stack: Frame[] = [];
   const anchors = new Map<string, YamlNode>();
+  let hasAnchors = false;
   let root: YamlNode | undefined;
   const listener = (event: 'open' | 'close', state: ListenerState): void => {
     if (event === 'open') {
@@ -169,11 +172,12 @@ function buildTree(source: string): YamlNode | undefined {
     if (!frame) return;
     const node = makeNode(source, frame, state, anchors);
     if (!node) return;
+    if (node.kind === 'alias' || anchors.size > 0) hasAnchors = true;
     if (stack.length === 0) root = node;
     else stack[stack.length - 1].children.push(node);
   };
   jsyaml.load(source, { schema: jsyaml.CORE_SCHEMA, json: true, listener: listener as jsyaml.LoadOptions['listener'] });
-  return root;
+  return { root, hasAnchors };
 }
 
 const ANCHOR_NAME = /^[&*]([^\s,\[\]{}]+)/;
@@ -194,11 +198,18 @@ function makeBareNode(src: string, frame: Frame, state: ListenerState, anchors: 
   // js-yaml wraps some nodes (sequence items, tagged scalars, explicit keys) in a second frame.
   const only = frame.children.length === 1 ? frame.children[0] : undefined;
   if (only && ((only.start === start && only.end === end) || (state.kind !== 'mapping' && state.kind !== 'sequence'))) return only;
+  // A block collection ends with its last child, not with the comments js-yaml skipped after it.
+  const block = src.charCodeAt(start) !== 123 /* { */ && src.charCodeAt(start) !== 91 /* [ */;
   switch (state.kind) {
-    case 'mapping':
-      return { kind: 'map', start, end, pairs: pairUp(src, frame.children) };
-    case 'sequence':
-      return { kind: 'seq', start, end, items: frame.children };
+    case 'mapping': {
+      const pairs = pairUp(src, frame.children);
+      const last = pairs[pairs.length - 1];
+      return { kind: 'map', start, end: block && last ? Math.max(last.key.end, last.value.end) : end, pairs };
+    }
+    case 'sequence': {
+      const last = frame.children[frame.children.length - 1];
+      return { kind: 'seq', start, end: block && last ? last.end : end, items: frame.children };
+    }
     default:
       if (state.kind === null && src.charCodeAt(start) === 42 /* '*' */) {
         const name = ANCHOR_NAME.exec(src.slice(start, start + 256))?.[1];
@@ -265,6 +276,104 @@ function trimEnd(src: string, start: number, end: number): number {
   let i = Math.min(end, src.length);
   while (i > start && isSpace(src.charCodeAt(i - 1))) i--;
   return i;
+}
+
+// ---- incremental re-parse ----
+
+/**
+ * Parses `text`, the next version of `prev.text`, by re-parsing only the entry of a block mapping
+ * (a top-level section, or one stage) that holds the edit, when that provably gives the same tree
+ * as a full parse; otherwise parses everything. This is what keeps a keystroke in a 1,000-stage
+ * pipeline cheap. `prev`'s tree is reused: it must not be used afterwards.
+ */
+export function reparse(prev: ParsedYaml, text: string): ParsedYaml {
+  if (prev.problems.length === 0 && !prev.hasAnchors && prev.root && text.length <= MAX_YAML_BYTES) {
+    const root = reparseEntry(prev.root, prev.text, text);
+    if (root) return { text, root, problems: [], blankedLines: [], hasAnchors: false };
+  }
+  return parseYaml(text);
+}
+
+function reparseEntry(root: YamlNode, old: string, text: string): YamlNode | undefined {
+  let pre = 0;
+  const shorter = Math.min(old.length, text.length);
+  while (pre < shorter && old.charCodeAt(pre) === text.charCodeAt(pre)) pre++;
+  let suf = 0;
+  while (suf < shorter - pre && old.charCodeAt(old.length - 1 - suf) === text.charCodeAt(text.length - 1 - suf)) suf++;
+  const oldEnd = old.length - suf;
+  const delta = text.length - old.length;
+
+  // Descend through block mappings to the smallest entry whose lines strictly contain the edit.
+  const path: { map: MapNode; index: number }[] = [];
+  let segment: { start: number; end: number } | undefined;
+  let limit = old.length;
+  for (let node: YamlNode = root; node.kind === 'map' && old.charCodeAt(node.start) !== 123 /* '{' */;) {
+    const pairs: Pair[] = node.pairs;
+    const index = pairs.findIndex((p, i) => p.key.start <= pre && (i + 1 === pairs.length || pairs[i + 1].key.start > oldEnd));
+    if (index < 0) break;
+    const key = pairs[index].key;
+    const start = old.lastIndexOf('\n', key.start - 1) + 1;
+    const next = pairs[index + 1];
+    const end = next ? old.lastIndexOf('\n', next.key.start - 1) + 1 : limit;
+    const keyFirstOnLine = /^ *$/.test(old.slice(start, key.start));
+    if (!keyFirstOnLine || !(start < pre && oldEnd < end)) break;
+    path.push({ map: node, index });
+    segment = { start, end };
+    limit = end;
+    node = pairs[index].value;
+  }
+  if (!segment) return undefined;
+
+  const source = text.slice(segment.start, segment.end + delta);
+  const keyIndent = path[path.length - 1].map.pairs[path[path.length - 1].index].key.start - segment.start;
+  if (!continuesEntry(source, keyIndent)) return undefined;
+  let parsed: { root: YamlNode | undefined; hasAnchors: boolean };
+  try {
+    parsed = buildTree(source);
+  } catch {
+    return undefined; // a syntax error: the full parse reports it with recovery
+  }
+  const entry = parsed.root;
+  if (parsed.hasAnchors || entry?.kind !== 'map' || entry.pairs.length !== 1 || entry.pairs[0].key.start !== keyIndent) return undefined;
+
+  shift(entry, segment.start);
+  const deepest = path[path.length - 1];
+  deepest.map.pairs[deepest.index] = entry.pairs[0];
+  for (let level = path.length - 1; level >= 0; level--) {
+    const { map, index } = path[level];
+    for (let i = index + 1; i < map.pairs.length; i++) {
+      shift(map.pairs[i].key, delta);
+      shift(map.pairs[i].value, delta);
+    }
+    const last = map.pairs[map.pairs.length - 1];
+    map.end = index === map.pairs.length - 1 ? Math.max(last.key.end, last.value.end) : map.end + delta;
+  }
+  return root;
+}
+
+/** Every non-blank, non-comment line after the first is indented deeper than the entry's key. */
+function continuesEntry(source: string, keyIndent: number): boolean {
+  for (let i = source.indexOf('\n'); i >= 0 && i + 1 < source.length; i = source.indexOf('\n', i + 1)) {
+    let j = i + 1;
+    while (source.charCodeAt(j) === 32) j++;
+    const c = source.charCodeAt(j);
+    if (c === 10 || c === 13 || c === 35 /* # */ || Number.isNaN(c)) continue;
+    if (j - (i + 1) <= keyIndent || c === 9) return false;
+  }
+  return true;
+}
+
+/** Moves a subtree by `delta` characters (iteratively: trees may be deep). */
+function shift(node: YamlNode, delta: number): void {
+  if (delta === 0) return;
+  const stack: YamlNode[] = [node];
+  while (stack.length) {
+    const n = stack.pop() as YamlNode;
+    n.start += delta;
+    n.end += delta;
+    if (n.kind === 'map') for (const p of n.pairs) stack.push(p.key, p.value);
+    else if (n.kind === 'seq') for (const item of n.items) stack.push(item);
+  }
 }
 
 // ---- navigation helpers used by the validator and the language features ----
