@@ -73,14 +73,11 @@ export function startLanguageServer(connection: Connection): void {
 
   documents.onDidChangeContent((e) => {
     const p = ours(e.document.uri);
-    if (!p) return;
-    workspace.changed(p);
-    diagnostics.schedule(p);
+    if (p) diagnostics.schedule(p);
   });
   documents.onDidClose((e) => {
     const p = ours(e.document.uri);
     if (!p) return;
-    workspace.changed(p);
     diagnostics.closed(p);
     // A closed params/clusters file is read from disk again by the pipelines that use it.
     for (const dependent of workspace.dependentsOf(p)) diagnostics.schedule(dependent);
@@ -90,9 +87,10 @@ export function startLanguageServer(connection: Connection): void {
     for (const change of e.changes) {
       const p = uriToPath(change.uri);
       if (!p) continue;
-      workspace.changed(p);
+      const deleted = change.type === FileChangeType.Deleted;
+      workspace.changedOnDisk(p, deleted);
       if (workspace.documentAt(p)) continue; // the editor's buffer wins over the disk
-      if (change.type === FileChangeType.Deleted && diagnostics.isTracked(p)) diagnostics.clear(p);
+      if (deleted && diagnostics.isTracked(p)) diagnostics.clear(p);
       else if (diagnostics.isTracked(p)) diagnostics.schedule(p);
       for (const dependent of workspace.dependentsOf(p)) diagnostics.schedule(dependent);
     }

@@ -18,14 +18,27 @@ export class ServerWorkspace implements FileSource {
   /** pipeline path -> the params/clusters paths it used at its last validation. */
   private readonly links = new Map<string, Set<string>>();
 
-  constructor(readonly documents: TextDocuments<TextDocument>) {}
+  /** fs path -> URI of the open documents (a path-to-URI conversion per dependency check is too slow). */
+  private readonly openUris = new Map<string, string>();
+
+  constructor(readonly documents: TextDocuments<TextDocument>) {
+    documents.onDidOpen((e) => {
+      const p = uriToPath(e.document.uri);
+      if (p) this.openUris.set(p, e.document.uri);
+    });
+    documents.onDidClose((e) => {
+      const p = uriToPath(e.document.uri);
+      if (p) this.openUris.delete(p);
+    });
+  }
 
   get context(): WorkspaceContext {
     return { source: this, cache: this.cache, roots: this.roots };
   }
 
   documentAt(filePath: string): TextDocument | undefined {
-    return this.documents.get(URI.file(filePath).toString());
+    const uri = this.openUris.get(filePath);
+    return uri === undefined ? undefined : this.documents.get(uri);
   }
 
   read(filePath: string): string | undefined {
@@ -48,10 +61,10 @@ export class ServerWorkspace implements FileSource {
     return exists;
   }
 
-  /** A file changed on disk (watched) or in an editor: drop what we remember of it. */
-  changed(filePath: string): void {
-    this.cache.forget(filePath);
+  /** A file was created, changed or deleted on disk. (Edits in the editor need nothing: the parse cache compares texts.) */
+  changedOnDisk(filePath: string, deleted: boolean): void {
     this.existsCache.delete(filePath);
+    if (deleted) this.cache.forget(filePath);
   }
 
   recordLinks(pipelinePath: string, used: string[]): void {

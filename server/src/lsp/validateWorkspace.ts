@@ -10,7 +10,6 @@ export async function validateWorkspace(workspace: ServerWorkspace, diagnostics:
   for (const root of workspace.roots) {
     for (const file of await findWorkspaceFiles(root)) {
       diagnostics.track(file);
-      workspace.changed(file);
       const count = diagnostics.validateNow(file);
       result.files++;
       result.errors += count.errors;
