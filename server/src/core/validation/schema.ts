@@ -39,8 +39,40 @@ export type JsonType = 'object' | 'array' | 'string' | 'number' | 'integer' | 'b
 
 export class SchemaModel {
   private readonly patterns = new Map<string, RegExp>();
+  /** Offsets of lines blanked to recover from syntax errors, during one `validateDocument`. */
+  private blanked: number[] = [];
 
   constructor(readonly root: JsonSchema) {}
+
+  /**
+   * Validates a whole document. Where a line was blanked to get past a syntax error, the mapping
+   * holding it may have lost a key, so its missing keys are not reported; other mappings are.
+   */
+  validateDocument(root: YamlNode, text: string, problems: Problem[], blankedLineOffsets: number[] = []): void {
+    this.blanked = blankedLineOffsets;
+    try {
+      this.validate(root, text, problems, '');
+    } finally {
+      this.blanked = [];
+    }
+  }
+
+  /** Whether a blanked line lies in the lines of a mapping (after its key, before its next sibling). */
+  private lostLines(node: YamlNode, anchor: Pair | undefined, text: string): boolean {
+    if (this.blanked.length === 0) return false;
+    if (!anchor) return node.start === 0 || this.blanked.some((b) => b >= node.start && b <= node.end);
+    const keyLine = text.lastIndexOf('\n', anchor.key.start - 1) + 1;
+    const indent = anchor.key.start - keyLine;
+    let lineStart = text.indexOf('\n', anchor.key.end) + 1;
+    while (lineStart > 0 && lineStart < text.length) {
+      const content = /^( *)([^ \r\n])?/.exec(text.slice(lineStart, lineStart + 512));
+      const ended = content?.[2] !== undefined && content[2] !== '#' && content[1].length <= indent;
+      if (ended && !this.blanked.includes(lineStart)) break;
+      if (this.blanked.includes(lineStart)) return true;
+      lineStart = text.indexOf('\n', lineStart) + 1;
+    }
+    return false;
+  }
 
   /** Follows `$ref`s to a concrete schema. */
   resolve(schema: JsonSchema | undefined): JsonSchema | undefined {
@@ -116,15 +148,15 @@ export class SchemaModel {
         message: `${where} must be one of ${names.map((n) => `'${n}'`).join(', ')}, not '${String(node.value)}'.${suggestionText(suggestions)}`,
         fixes: replacementFixes(node.start, node.end, suggestions.length ? suggestions : names) });
     }
-    if (node.kind === 'scalar') this.validateScalar(node, s, problems, where);
+    const emptyObject = actual === 'null' && typeIncludes(s, 'object');
+    if (node.kind === 'map' || emptyObject) this.validateMap(node, text, s, problems, where, anchor);
+    else if (node.kind === 'scalar') this.validateScalar(node, s, problems, where);
     else if (node.kind === 'seq') {
       if (s.minItems !== undefined && node.items.length < s.minItems) {
         problems.push({ start: node.start, end: node.end, severity: 'error', code: 'empty', message: `${where} needs at least ${s.minItems} item(s).` });
       }
       const items = s.items;
       if (items) node.items.forEach((item, i) => this.validate(item, text, problems, `${where}[${i}]`, items));
-    } else if (node.kind === 'map' || (actual === 'null' && typeIncludes(s, 'object'))) {
-      this.validateMap(node, text, s, problems, where, anchor);
     }
   }
 
@@ -173,8 +205,9 @@ export class SchemaModel {
       }
       if (child) this.validate(pair.value, text, problems, path, child, pair);
     }
+    const damaged = s.required?.length ? this.lostLines(node, anchor, text) : false;
     for (const req of s.required ?? []) {
-      if (present.has(req)) continue;
+      if (present.has(req) || damaged) continue;
       const at = anchor?.key ?? (node.kind === 'map' && node.pairs[0] ? node.pairs[0].key : node);
       problems.push({ start: at.start, end: at.end, severity: 'error', code: 'missing-required',
         message: `${where ? `${where} is missing` : 'Missing'} required key '${req}'. Add it.`,
@@ -255,7 +288,12 @@ export function placeholderFor(s: JsonSchema | undefined): string {
 export function insertKeyFix(node: YamlNode, anchor: Pair | undefined, text: string, key: string, s: JsonSchema | undefined): Fix {
   const line = `${key}: ${placeholderFor(s)}`;
   const title = `Add '${key}'`;
-  if (node.kind === 'map' && node.pairs.length > 0 && !text.slice(node.start, node.start + 1).startsWith('{')) {
+  if (node.kind === 'map' && text[node.start] === '{') {
+    const at = text.lastIndexOf('}', node.end);
+    const before = text.slice(node.start + 1, at).trim() ? ', ' : ' ';
+    return { title, edits: [{ start: at, end: at, newText: `${before}${line} ` }] };
+  }
+  if (node.kind === 'map' && node.pairs.length > 0) {
     const first = node.pairs[0].key;
     const indent = first.start - (text.lastIndexOf('\n', first.start - 1) + 1);
     const last = node.pairs[node.pairs.length - 1].value;
@@ -266,10 +304,6 @@ export function insertKeyFix(node: YamlNode, anchor: Pair | undefined, text: str
   if (anchor) {
     const keyLineStart = text.lastIndexOf('\n', anchor.key.start - 1) + 1;
     const indent = anchor.key.start - keyLineStart + 2;
-    if (node.kind === 'map' && text.slice(node.start, node.start + 1) === '{') {
-      const inner = node.pairs.length ? ', ' : '';
-      return { title, edits: [{ start: node.end - 1, end: node.end - 1, newText: `${inner}${line}` }] };
-    }
     return { title, edits: [{ start: node.start, end: node.end, newText: `\n${' '.repeat(indent)}${line}` }] };
   }
   return { title, edits: [{ start: 0, end: 0, newText: `${line}\n` }] };

@@ -3,6 +3,7 @@
  * JSON Schema and the semantic rules of its kind, and return located problems.
  */
 import * as path from 'path';
+import { LineIndex } from '../yaml/lineIndex';
 import { ParsedYaml } from '../yaml/yamlAst';
 import { fileKind, FileKind, workspaceRootOf, WorkspaceContext } from '../workspace/workspaceFiles';
 import { checkParams } from './params';
@@ -30,9 +31,7 @@ export function validateFile(filePath: string, text: string, ctx: WorkspaceConte
     }
     return { kind, parsed, problems, uses: [] };
   }
-  const schemaProblems: Problem[] = [];
-  schemaModels[kind].validate(root, text, schemaProblems, '');
-  problems.push(...withoutRecoveryNoise(schemaProblems, parsed));
+  schemaModels[kind].validateDocument(root, text, problems, blankedLineOffsets(text, parsed.blankedLines));
   const uses: string[] = [];
   if (kind === 'pipeline') {
     const links = checkPipeline(parsed, filePath, ctx, problems);
@@ -50,8 +49,8 @@ function emptyMessage(kind: FileKind): string {
   }
 }
 
-/** A line blanked to get past a syntax error may have held a required key: do not claim it is missing. */
-function withoutRecoveryNoise(problems: Problem[], parsed: ParsedYaml): Problem[] {
-  if (parsed.blankedLines.length === 0) return problems;
-  return problems.filter((p) => p.code !== 'missing-required');
+function blankedLineOffsets(text: string, lines: number[]): number[] {
+  if (lines.length === 0) return [];
+  const index = new LineIndex(text);
+  return lines.map((l) => index.lineStart(l));
 }

@@ -75,12 +75,13 @@ export function parseYaml(text: string): ParsedYaml {
       if (!(err instanceof jsyaml.YAMLException)) throw err;
       const reported = Math.min(Math.max(err.mark?.position ?? 0, 0), source.length);
       const opener = openerKind(err.reason ?? '');
-      const inFlow = opener !== undefined;
-      const line = (opener && unclosedLine(source, reported, opener)) || lineToBlank(source, reported);
-      const at = line && inFlow ? line.start : reported;
+      const openerLine = (opener === 'flow' ? undefined : unclosedQuoteLine(source, reported)) ?? (opener && unclosedLine(source, reported, opener));
+      const atOpener = !!openerLine;
+      const line = openerLine || lineToBlank(source, reported);
+      const at = line && atOpener ? line.start : reported;
       if (!problems.some((p) => p.code === 'yaml-syntax' && p.start === at)) {
-        const range = line && (inFlow || at >= line.end) ? trimmedLine(source, line) : { start: at, end: lineEnd(source, at) };
-        problems.push({ code: 'yaml-syntax', ...range, message: syntaxMessage(err, inFlow) });
+        const range = line && (atOpener || at >= line.end) ? trimmedLine(source, line) : { start: at, end: lineEnd(source, at) };
+        problems.push({ code: 'yaml-syntax', ...range, message: syntaxMessage(err, atOpener) });
       }
       if (line === undefined || attempt === MAX_RECOVERIES) break;
       blankedLines.push(line.index);
@@ -90,8 +91,8 @@ export function parseYaml(text: string): ParsedYaml {
   return { text, root: undefined, problems, blankedLines, hasAnchors: false };
 }
 
-function syntaxMessage(err: jsyaml.YAMLException, inFlow: boolean): string {
-  const reason = inFlow ? 'a bracket or quote opened on this line is not closed' : err.reason || 'invalid YAML';
+function syntaxMessage(err: jsyaml.YAMLException, atOpener: boolean): string {
+  const reason = atOpener ? 'a bracket or quote opened on this line is not closed' : err.reason || 'invalid YAML';
   return `YAML syntax error: ${reason}. Fix this line; the rest of the file is checked as far as it parses.`;
 }
 
@@ -107,6 +108,30 @@ function lineIndexOf(text: string, start: number): number {
   let index = 0;
   for (let i = text.indexOf('\n'); i >= 0 && i < start; i = text.indexOf('\n', i + 1)) index++;
   return index;
+}
+
+/** A line where a quoted scalar starts (after `key:`, `-`, `[`, `{` or `,`) and does not end. */
+const OPENS_DOUBLE = /(?:^\s*|[:?-]\s+|[[{,]\s*)"(?:[^"\\]|\\.)*$/;
+const OPENS_SINGLE = /(?:^\s*|[:?-]\s+|[[{,]\s*)'(?:[^']|'')*$/;
+const MAX_QUOTE_LOOKBACK = 200;
+
+/**
+ * js-yaml reads an unclosed quote up to the next quote character, maybe many lines later, and
+ * fails there. Look back from the error for a line that opens a quoted scalar without closing it,
+ * unless a line in between closes one (then the quote was really multi-line).
+ */
+function unclosedQuoteLine(text: string, at: number): LineSpan | undefined {
+  let start = text.lastIndexOf('\n', Math.max(0, at - 1)) + 1;
+  for (let n = 0; n < MAX_QUOTE_LOOKBACK; n++) {
+    const end = lineEnd(text, start);
+    const line = text.slice(start, end).replace(/\r$/, '');
+    if (OPENS_DOUBLE.test(line) || OPENS_SINGLE.test(line)) return { index: lineIndexOf(text, start), start, end };
+    const doubles = line.replace(/\\./g, '').split('"').length - 1;
+    if (n > 0 && doubles % 2 === 1) return undefined;
+    if (start === 0) return undefined;
+    start = text.lastIndexOf('\n', start - 2) + 1;
+  }
+  return undefined;
 }
 
 type Opener = 'flow' | '"' | "'";
