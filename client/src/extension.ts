@@ -85,6 +85,8 @@ async function validateWorkspaceCommand(quiet = false): Promise<{ files: number;
 }
 
 export async function deactivate(): Promise<void> {
-  await client?.stop();
+  const running = client;
   client = undefined;
+  // A server that failed to start cannot be stopped; there is nothing to wait for then.
+  if (running?.isRunning()) await running.stop().catch(() => undefined);
 }

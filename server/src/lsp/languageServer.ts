@@ -24,7 +24,9 @@ export function startLanguageServer(connection: Connection): void {
     return p && fileKind(p) ? p : undefined;
   };
 
+  let clientSendsFolderChanges = false;
   connection.onInitialize((params: InitializeParams): InitializeResult => {
+    clientSendsFolderChanges = params.capabilities.workspace?.workspaceFolders === true;
     workspace.roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => !!p);
     if (workspace.roots.length === 0 && params.rootUri) {
       const root = uriToPath(params.rootUri);
@@ -49,15 +51,16 @@ export function startLanguageServer(connection: Connection): void {
   connection.onInitialized(() => {
     diagnostics.sendStatus('ready', 'Ready');
     void connection.client.register(DidChangeConfigurationNotification.type, undefined).catch(() => undefined);
-  });
-
-  connection.workspace.onDidChangeWorkspaceFolders?.((e) => {
-    const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
-    workspace.roots = workspace.roots.filter((r) => !removed.has(r));
-    for (const f of e.added) {
-      const p = uriToPath(f.uri);
-      if (p) workspace.roots.push(p);
-    }
+    // The event exists only after initialize, for a client that sends it (asking earlier throws).
+    if (!clientSendsFolderChanges) return;
+    connection.workspace.onDidChangeWorkspaceFolders((e) => {
+      const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
+      workspace.roots = workspace.roots.filter((r) => !removed.has(r));
+      for (const f of e.added) {
+        const p = uriToPath(f.uri);
+        if (p) workspace.roots.push(p);
+      }
+    });
   });
 
   connection.onDidChangeConfiguration((change) => {

@@ -1,0 +1,225 @@
+/**
+ * End-to-end tests inside the real VS Code extension host (code-server 4.100.3 = VS Code 1.100.3),
+ * against the extension as installed from the packaged .vsix, on a fresh copy of sample/.
+ * Everything goes through the public `vscode` API, as a user's editor would drive it.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'mlops-workbench.mlops-workbench';
+const SOURCE = 'mlops';
+const REPO = path.resolve(__dirname, '../../../..'); // out/test/e2e/suite -> repository root
+
+interface MlopsApi {
+  validateWorkspace(): Promise<{ files: number; errors: number; warnings: number } | undefined>;
+}
+
+function workspaceRoot(): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'a workspace folder is open (the copy of sample/)');
+  return folder.uri;
+}
+
+const fileUri = (name: string): vscode.Uri => vscode.Uri.joinPath(workspaceRoot(), name);
+
+function mlopsDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE);
+}
+
+function codeOf(d: vscode.Diagnostic): string {
+  return typeof d.code === 'object' && d.code !== null ? String(d.code.value) : String(d.code);
+}
+
+function describeDiagnostics(ds: readonly vscode.Diagnostic[]): string {
+  if (ds.length === 0) return '(none)';
+  return ds.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${vscode.DiagnosticSeverity[d.severity]} [${codeOf(d)}] ${d.message}`).join('\n  ');
+}
+
+/** Resolves when `predicate` holds for the mlops diagnostics of `uri` (checked now and on every change). */
+function waitForDiagnostics(uri: vscode.Uri, what: string, predicate: (ds: vscode.Diagnostic[]) => boolean, timeoutMs = 20_000): Promise<vscode.Diagnostic[]> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sub.dispose();
+      fn();
+    };
+    const check = (): void => {
+      const ds = mlopsDiagnostics(uri);
+      if (predicate(ds)) finish(() => resolve(ds));
+    };
+    const sub = vscode.languages.onDidChangeDiagnostics((e) => {
+      if (e.uris.some((u) => u.toString() === uri.toString())) check();
+    });
+    const timer = setTimeout(() => finish(() => reject(new Error(
+      `timed out after ${timeoutMs} ms waiting for ${what} in ${path.basename(uri.fsPath)}; diagnostics now:\n  ${describeDiagnostics(mlopsDiagnostics(uri))}`))), timeoutMs);
+    check();
+  });
+}
+
+/** Resolves at the next diagnostics change for `uri` (listening starts now, before the caller acts). */
+function nextDiagnosticsChange(uri: vscode.Uri, what: string, timeoutMs = 20_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sub = vscode.languages.onDidChangeDiagnostics((e) => {
+      if (e.uris.some((u) => u.toString() === uri.toString())) {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      }
+    });
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`timed out after ${timeoutMs} ms: the language server published no diagnostics for ${what}`));
+    }, timeoutMs);
+  });
+}
+
+/** The sample pipeline with the typo `needz:` in a stage: test/fixtures/broken-pipeline.yaml, or made from sample/pipeline.yaml. */
+async function brokenPipelineText(): Promise<string> {
+  const fixture = path.join(REPO, 'test', 'fixtures', 'broken-pipeline.yaml');
+  if (fs.existsSync(fixture)) return fs.readFileSync(fixture, 'utf8');
+  const sample = Buffer.from(await vscode.workspace.fs.readFile(fileUri('pipeline.yaml'))).toString('utf8');
+  const broken = sample.replace(/^(\s+)needs:/m, '$1needz:');
+  assert.notStrictEqual(broken, sample, 'sample/pipeline.yaml has a stage with `needs:` to break');
+  return broken;
+}
+
+/** 0-based line and column of the first `needz:` key. */
+function needzPosition(text: string): vscode.Position {
+  const lines = text.split(/\r?\n/);
+  const line = lines.findIndex((l) => /^\s*needz:/.test(l));
+  assert.ok(line >= 0, 'the broken pipeline contains `needz:`');
+  return new vscode.Position(line, lines[line].indexOf('needz'));
+}
+
+async function writeFile(name: string, text: string): Promise<vscode.Uri> {
+  const uri = fileUri(name);
+  await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
+  return uri;
+}
+
+async function open(uri: vscode.Uri): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  return vscode.window.showTextDocument(doc, { preview: false });
+}
+
+function isUnknownNeedz(d: vscode.Diagnostic): boolean {
+  return codeOf(d) === 'unknown-key' && /needz/.test(d.message);
+}
+
+describe('MLOps Workbench in a real VS Code', function () {
+  let api: MlopsApi;
+
+  before(async function () {
+    this.timeout(60_000);
+    const ext = vscode.extensions.getExtension<MlopsApi>(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+    api = await ext.activate();
+  });
+
+  it('activates and exposes its API (from the installed .vsix)', function () {
+    const ext = vscode.extensions.getExtension<MlopsApi>(EXTENSION_ID)!;
+    assert.strictEqual(ext.isActive, true, 'the extension is active');
+    assert.strictEqual(typeof api?.validateWorkspace, 'function', 'activate() returns { validateWorkspace() }');
+    console.log(`    (extension ${ext.packageJSON.version} loaded from ${ext.extensionPath})`);
+    const installedIn = process.env.MLOPS_E2E_EXTENSIONS_DIR;
+    if (installedIn) {
+      assert.ok(ext.extensionPath.startsWith(installedIn + path.sep),
+        `the extension under test is the one installed from the .vsix in ${installedIn}, not ${ext.extensionPath}`);
+    }
+  });
+
+  it('registers its commands', async function () {
+    const commands = await vscode.commands.getCommands(true);
+    for (const c of ['mlops.validateWorkspace', 'mlops.showOutput', 'mlops.restartServer']) {
+      assert.ok(commands.includes(c), `command ${c} is registered`);
+    }
+  });
+
+  it('shows no error diagnostics for sample/pipeline.yaml', async function () {
+    const uri = fileUri('pipeline.yaml');
+    const published = nextDiagnosticsChange(uri, 'pipeline.yaml');
+    await open(uri);
+    await published;
+    const errors = mlopsDiagnostics(uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
+    assert.deepStrictEqual(errors.length, 0, `no errors expected in the sample pipeline, got:\n  ${describeDiagnostics(errors)}`);
+  });
+
+  it("reports the typo `needz:` as 'unknown-key' on its line", async function () {
+    const text = await brokenPipelineText();
+    const at = needzPosition(text);
+    const uri = await writeFile('broken.pipeline.yaml', text);
+    await open(uri);
+    const ds = await waitForDiagnostics(uri, "an 'unknown-key' diagnostic for needz", (all) => all.some(isUnknownNeedz));
+    const d = ds.find(isUnknownNeedz)!;
+    assert.strictEqual(d.severity, vscode.DiagnosticSeverity.Error, 'unknown keys are errors');
+    assert.strictEqual(d.range.start.line, at.line, `diagnostic on line ${at.line + 1} (the needz: line), got ${d.range.start.line + 1}`);
+    assert.strictEqual(d.range.start.character, at.character, 'diagnostic starts at the key');
+    assert.match(d.message, /Unknown key 'needz'/);
+  });
+
+  it("offers 'executor' when completing an empty line inside a stage", async function () {
+    // A copy of the sample pipeline with an empty, indented line inside the `prepare` stage
+    // (a stage without `executor:`, so an implementation that hides present keys still offers it).
+    const sample = Buffer.from(await vscode.workspace.fs.readFile(fileUri('pipeline.yaml'))).toString('utf8');
+    const lines = sample.split('\n');
+    const stageLine = lines.findIndex((l) => /^\s+prepare:\s*$/.test(l));
+    assert.ok(stageLine >= 0, 'sample/pipeline.yaml has a `prepare` stage');
+    const keyLine = lines.findIndex((l, i) => i > stageLine && /^\s+cmd:/.test(l));
+    const indent = /^(\s*)/.exec(lines[keyLine])![1];
+    lines.splice(keyLine + 1, 0, indent);
+    const uri = await writeFile('completion.pipeline.yaml', lines.join('\n'));
+    await open(uri);
+    // Only the language server's items count: no completion from the words of the document.
+    await vscode.workspace.getConfiguration('editor').update('wordBasedSuggestions', 'off', vscode.ConfigurationTarget.Global);
+    const position = new vscode.Position(keyLine + 1, indent.length);
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, position);
+    const labels = (list?.items ?? []).map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    assert.ok(labels.some((l) => /^executor\b/.test(l)), `completion at ${position.line + 1}:${position.character + 1} offers 'executor'; got [${labels.slice(0, 40).join(', ')}]`);
+  });
+
+  it("fixes the typo with the quick fix \"Change to 'needs'\"", async function () {
+    const uri = fileUri('broken.pipeline.yaml');
+    const editor = await open(uri);
+    const ds = await waitForDiagnostics(uri, "an 'unknown-key' diagnostic for needz", (all) => all.some(isUnknownNeedz));
+    const d = ds.find(isUnknownNeedz)!;
+    const actions = await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>('vscode.executeCodeActionProvider', uri, d.range);
+    const titles = (actions ?? []).map((a) => a.title);
+    const fix = (actions ?? []).find((a): a is vscode.CodeAction => a.title === "Change to 'needs'" && 'edit' in a);
+    assert.ok(fix, `a code action titled "Change to 'needs'" is offered; got [${titles.join(', ')}]`);
+    assert.ok(fix.edit, 'the quick fix carries an edit');
+    assert.ok(!fix.kind || vscode.CodeActionKind.QuickFix.contains(fix.kind), `it is a quick fix (kind ${fix.kind?.value})`);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit), 'the edit applies');
+    await waitForDiagnostics(uri, 'the unknown-key diagnostic to go away', (all) => !all.some(isUnknownNeedz));
+    const line = editor.document.lineAt(d.range.start.line).text;
+    assert.match(line, /^\s*needs:/, `the line now reads needs: (${line.trim()})`);
+    assert.deepStrictEqual(mlopsDiagnostics(uri).filter((x) => x.severity === vscode.DiagnosticSeverity.Error).length, 0,
+      `no errors left in the fixed pipeline:\n  ${describeDiagnostics(mlopsDiagnostics(uri))}`);
+    await editor.document.save();
+  });
+
+  it('validates every workspace file, opened or not (API validateWorkspace())', async function () {
+    // A broken pipeline that no editor has opened: only workspace validation can report it.
+    const uri = await writeFile('unopened.pipeline.yaml', await brokenPipelineText());
+    assert.ok(!vscode.workspace.textDocuments.some((doc) => doc.uri.toString() === uri.toString()), 'the file is not open');
+    const result = await api.validateWorkspace();
+    assert.ok(result, 'validateWorkspace() returns a result (the server is running)');
+    assert.ok(result.files >= 3, `files >= 3 (pipeline, params, clusters + the test files), got ${result.files}`);
+    assert.ok(result.errors >= 1, `the unopened broken pipeline counts as an error, got ${JSON.stringify(result)}`);
+    const ds = await waitForDiagnostics(uri, "an 'unknown-key' diagnostic in the unopened file", (all) => all.some(isUnknownNeedz), 10_000);
+    assert.strictEqual(ds.find(isUnknownNeedz)!.range.start.line, needzPosition(await brokenPipelineText()).line);
+    assert.ok(!vscode.workspace.textDocuments.some((doc) => doc.uri.toString() === uri.toString()), 'validation did not open the file');
+  });
+
+  it('runs the command "MLOps: Validate Workspace"', async function () {
+    const result = await vscode.commands.executeCommand<{ files: number; errors: number; warnings: number } | undefined>('mlops.validateWorkspace');
+    assert.ok(result, 'the command returns the validation result');
+    assert.ok(result.files >= 3, `files >= 3, got ${result.files}`);
+    assert.ok(result.errors >= 1, `the unopened broken pipeline is still counted, got ${JSON.stringify(result)}`);
+    assert.ok(mlopsDiagnostics(fileUri('unopened.pipeline.yaml')).some(isUnknownNeedz), 'its diagnostic is still in getDiagnostics');
+  });
+});

@@ -1,0 +1,141 @@
+// UI test: a person's path through the extension, in code-server driven by headless Chromium.
+// The extension is the one INSTALLED from the .vsix (no extensionDevelopmentPath payload).
+//   open broken.pipeline.yaml from the Explorer -> the MLOps error in the Problems panel ->
+//   cursor on it -> quick fix "Change to 'needs'" -> the problem disappears ->
+//   the MLOps activity-bar view with its "Validate Workspace" button -> click it -> notification.
+// Screenshots: $SHOTS/problems.png, quickfix.png, mlops-view.png, validate.png (failure.png on failure).
+//
+// env: CS_BASE (http://127.0.0.1:PORT), WS (workspace folder containing broken.pipeline.yaml),
+//      SHOTS (screenshot folder, default test-results/e2e), VERBOSE=1 (browser console)
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const t0 = Date.now();
+const log = (...a) => console.log(`[ui ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+const need = (name) => process.env[name] || (() => { throw new Error(`set ${name}`); })();
+const BASE = need('CS_BASE');
+const WS = need('WS');
+const SHOTS = process.env.SHOTS || path.resolve(__dirname, '../../test-results/e2e');
+const FILE = 'broken.pipeline.yaml';
+const PROBLEM = "Unknown key 'needz'";
+const FIX = "Change to 'needs'";
+
+const lines = fs.readFileSync(path.join(WS, FILE), 'utf8').split(/\r?\n/);
+const NEEDZ_LINE = lines.findIndex((l) => /^\s*needz:/.test(l)) + 1; // 1-based, as the status bar shows
+const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
+
+(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(30000);
+  page.on('pageerror', (e) => log('pageerror', e.message));
+  page.on('console', (m) => { if (process.env.VERBOSE) console.log('[browser]', m.type(), m.text()); });
+  const shot = async (name) => { await page.screenshot({ path: path.join(SHOTS, name) }); log('screenshot', path.join(SHOTS, name)); };
+  const palette = async (command, rowText = command) => {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10000 });
+    await input.fill(`>${command}`);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first().waitFor({ timeout: 15000 });
+    await page.keyboard.press('Enter');
+  };
+  const markers = page.locator('.markers-panel');
+  const problemRow = markers.locator('.monaco-list-row', { hasText: PROBLEM });
+
+  let ok = false;
+  let stepName = 'start';
+  const step = (s) => { stepName = s; log('step:', s); };
+  try {
+    step('open the workbench (installed extension, no payload)');
+    await page.goto(`${BASE}/?folder=${encodeURIComponent(WS)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    const item = page.getByRole('treeitem', { name: FILE });
+    await item.waitFor({ timeout: 60000 });
+    log(`Explorer lists ${FILE}`);
+
+    step(`open ${FILE} from the Explorer`);
+    await item.click();
+    await page.locator(`.tabs-container .tab[aria-label*="${FILE}"]`).first().waitFor();
+    await page.locator('.monaco-editor .view-lines').first().waitFor();
+    log('editor open');
+
+    step(`the MLOps diagnostic "${PROBLEM}" in the Problems panel (View: Focus Problems)`);
+    await palette('View: Focus Problems', 'Focus Problems');
+    await problemRow.first().waitFor({ timeout: 45000 });
+    log('Problems panel shows:', (await problemRow.first().innerText()).replace(/\s+/g, ' ').trim());
+    const statusItem = page.locator('.statusbar-item', { hasText: 'MLOps' }).first();
+    await statusItem.waitFor({ timeout: 10000 });
+    log('status bar item:', ((await statusItem.getAttribute('aria-label')) || (await statusItem.innerText())).replace(/\s+/g, ' ').trim());
+    await shot('problems.png');
+
+    step('put the cursor on the error (double-click the problem entry)');
+    await problemRow.first().dblclick();
+    // the editor selects the diagnostic's range: the status bar reads "Ln 37, Col 10 (5 selected)"
+    const cursorAt = page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${NEEDZ_LINE}, Col \\d+`) });
+    await cursorAt.first().waitFor({ timeout: 15000 });
+    await page.locator('.monaco-editor.focused').first().waitFor({ timeout: 10000 });
+    log(`cursor on line ${NEEDZ_LINE} (the needz: key starts at column ${NEEDZ_COL}) in the focused editor:`, (await cursorAt.first().innerText()).trim());
+
+    step(`open the quick fix menu (Ctrl+.) and pick "${FIX}"`);
+    const menu = page.locator('.action-widget');
+    const fixItem = menu.locator('.monaco-list-row', { hasText: FIX });
+    await page.keyboard.press('Control+Period');
+    try {
+      await fixItem.first().waitFor({ timeout: 10000 });
+    } catch {
+      log('Ctrl+. showed no quick fix menu; trying the command "Quick Fix..."');
+      await page.keyboard.press('Escape');
+      await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } }).catch(() => {});
+      await problemRow.first().dblclick();
+      await palette('Quick Fix...', 'Quick Fix');
+      await fixItem.first().waitFor({ timeout: 10000 });
+    }
+    log('quick fix menu:', (await menu.first().innerText()).split('\n').map((l) => l.trim()).filter(Boolean).join(' | '));
+    await shot('quickfix.png');
+    // pick it with the keyboard, as a person would: move the focus to it, then Enter
+    const focused = menu.locator('.monaco-list-row.focused');
+    for (let i = 0; i < 10 && !((await focused.first().innerText().catch(() => '')).includes(FIX)); i++) await page.keyboard.press('ArrowDown');
+    if (!(await focused.first().innerText()).includes(FIX)) throw new Error(`could not focus "${FIX}" in the quick fix menu`);
+    await page.keyboard.press('Enter');
+    await menu.first().waitFor({ state: 'hidden', timeout: 10000 });
+    log(`picked "${FIX}"`);
+
+    step('the problem disappears');
+    await problemRow.first().waitFor({ state: 'detached', timeout: 20000 });
+    const text = await page.locator('.monaco-editor .view-lines').first().innerText();
+    if (/needz/.test(text)) throw new Error('the editor still shows needz after the quick fix');
+    if (!/needs:\s*\[prepare\]/.test(text.replace(/\u00a0/g, ' '))) throw new Error('the editor does not show "needs: [prepare]" after the quick fix');
+    log('Problems entry gone; the line reads "needs: [prepare]"');
+
+    step('the MLOps view in the activity bar');
+    await page.locator('.activitybar [aria-label^="MLOps"]').first().click();
+    const button = page.locator('.welcome-view-content .monaco-button', { hasText: 'Validate Workspace' });
+    await button.first().waitFor({ timeout: 15000 });
+    log('welcome view shows the "Validate Workspace" button');
+    await shot('mlops-view.png');
+
+    step('click "Validate Workspace"');
+    await button.first().click();
+    const toast = page.locator('.notifications-toasts', { hasText: /file\(s\) checked/ });
+    await toast.first().waitFor({ timeout: 20000 });
+    log('notification:', (await toast.first().innerText()).split('\n').find((l) => /checked/.test(l)));
+    await page.waitForTimeout(1000); // let the toast finish sliding in before the screenshot
+    await shot('validate.png');
+    ok = true;
+  } catch (e) {
+    log(`FAILED at step "${stepName}":`, String(e.message || e).split('\n')[0]);
+    await shot('failure.png').catch(() => {});
+  } finally {
+    await browser.close().catch(() => {});
+  }
+  log(ok ? 'PASS' : 'FAIL');
+  console.log(`ui: ${ok ? 1 : 0} passed, ${ok ? 0 : 1} failed`);
+  process.exit(ok ? 0 : 1);
+})().catch((e) => { console.error('[ui] runner error:', e); process.exit(2); });
