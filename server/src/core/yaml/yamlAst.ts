@@ -76,12 +76,14 @@ export function parseYaml(text: string): ParsedYaml {
       const reported = Math.min(Math.max(err.mark?.position ?? 0, 0), source.length);
       const opener = openerKind(err.reason ?? '');
       const openerLine = (opener === 'flow' ? undefined : unclosedQuoteLine(source, reported)) ?? (opener && unclosedLine(source, reported, opener));
-      const atOpener = !!openerLine;
-      const line = openerLine || lineToBlank(source, reported);
+      const errorLine = openerLine ? undefined : lineToBlank(source, reported);
+      const danglingLine = errorLine && danglingLineBefore(source, errorLine);
+      const atOpener = !!(openerLine || danglingLine);
+      const line = openerLine || danglingLine || errorLine;
       const at = line && atOpener ? line.start : reported;
       if (!problems.some((p) => p.code === 'yaml-syntax' && p.start === at)) {
         const range = line && (atOpener || at >= line.end) ? trimmedLine(source, line) : { start: at, end: lineEnd(source, at) };
-        problems.push({ code: 'yaml-syntax', ...range, message: syntaxMessage(err, atOpener) });
+        problems.push({ code: 'yaml-syntax', ...range, message: syntaxMessage(err, atOpener, !!danglingLine) });
       }
       if (line === undefined || attempt === MAX_RECOVERIES) break;
       blankedLines.push(line.index);
@@ -91,8 +93,9 @@ export function parseYaml(text: string): ParsedYaml {
   return { text, root: undefined, problems, blankedLines, hasAnchors: false };
 }
 
-function syntaxMessage(err: jsyaml.YAMLException, atOpener: boolean): string {
-  const reason = atOpener ? 'a bracket or quote opened on this line is not closed' : err.reason || 'invalid YAML';
+function syntaxMessage(err: jsyaml.YAMLException, atOpener: boolean, dangling: boolean): string {
+  const reason = dangling ? "this line is neither 'key: value' nor a list item (a colon is missing?)"
+    : atOpener ? 'a bracket or quote opened on this line is not closed' : err.reason || 'invalid YAML';
   return `YAML syntax error: ${reason}. Fix this line; the rest of the file is checked as far as it parses.`;
 }
 
@@ -108,6 +111,27 @@ function lineIndexOf(text: string, start: number): number {
   let index = 0;
   for (let i = text.indexOf('\n'); i >= 0 && i < start; i = text.indexOf('\n', i + 1)) index++;
   return index;
+}
+
+const DANGLING = /^( *)[^\s#:\-?[{"'|>&*!%@`][^:#]*$/;
+
+/**
+ * A half-typed line (`    ex` above `    cmd: ...`) makes js-yaml fail on the NEXT line. When the
+ * line before the error is a bare word at the same indentation, it is the one to blame.
+ */
+function danglingLineBefore(text: string, errorLine: LineSpan): LineSpan | undefined {
+  const errorIndent = /^ */.exec(text.slice(errorLine.start, errorLine.end))?.[0].length ?? 0;
+  for (let start = previousLineStart(text, errorLine.start), n = 0; errorLine.start > 0 && n < 50; n++) {
+    const end = lineEnd(text, start);
+    const line = text.slice(start, end).replace(/\r$/, '');
+    if (line.trim() !== '' && !line.trimStart().startsWith('#')) {
+      const m = DANGLING.exec(line);
+      return m && m[1].length === errorIndent ? { index: lineIndexOf(text, start), start, end } : undefined;
+    }
+    if (start === 0) return undefined;
+    start = previousLineStart(text, start);
+  }
+  return undefined;
 }
 
 /** A line where a quoted scalar starts (after `key:`, `-`, `[`, `{` or `,`) and does not end. */
@@ -129,7 +153,7 @@ function unclosedQuoteLine(text: string, at: number): LineSpan | undefined {
     const doubles = line.replace(/\\./g, '').split('"').length - 1;
     if (n > 0 && doubles % 2 === 1) return undefined;
     if (start === 0) return undefined;
-    start = text.lastIndexOf('\n', start - 2) + 1;
+    start = previousLineStart(text, start);
   }
   return undefined;
 }
@@ -162,9 +186,14 @@ function unclosedLine(text: string, at: number, opener: Opener): LineSpan | unde
     }
     if (open) return { index: lineIndexOf(text, start), start, end };
     if (start === 0) return undefined;
-    start = text.lastIndexOf('\n', start - 2) + 1;
+    start = previousLineStart(text, start);
   }
   return undefined;
+}
+
+/** Start of the line before the line starting at `start` (> 0). */
+function previousLineStart(text: string, start: number): number {
+  return start >= 2 ? text.lastIndexOf('\n', start - 2) + 1 : 0;
 }
 
 function lineEnd(text: string, at: number): number {
@@ -179,7 +208,7 @@ function lineToBlank(text: string, at: number): LineSpan | undefined {
     const end = lineEnd(text, start);
     if (text.slice(start, end).trim() !== '') return { index: lineIndexOf(text, start), start, end };
     if (start === 0) return undefined;
-    start = text.lastIndexOf('\n', start - 2) + 1;
+    start = previousLineStart(text, start);
   }
 }
 
@@ -232,8 +261,10 @@ function makeBareNode(src: string, frame: Frame, state: ListenerState, anchors: 
       return { kind: 'map', start, end: block && last ? Math.max(last.key.end, last.value.end) : end, pairs };
     }
     case 'sequence': {
-      const last = frame.children[frame.children.length - 1];
-      return { kind: 'seq', start, end: block && last ? last.end : end, items: frame.children };
+      const items = block && Array.isArray(state.result) && state.result.length > frame.children.length
+        ? withEmptyItems(src, start, end, frame.children) : frame.children;
+      const last = items[items.length - 1];
+      return { kind: 'seq', start, end: block && last ? Math.max(last.end, start + 1) : end, items };
     }
     default:
       if (state.kind === null && src.charCodeAt(start) === 42 /* '*' */) {
@@ -245,6 +276,20 @@ function makeBareNode(src: string, frame: Frame, state: ListenerState, anchors: 
       }
       return { kind: 'scalar', start, end, value: toScalar(state.result) };
   }
+}
+
+/** js-yaml reports no node for an empty block item (`-` alone): put a null item after each such dash. */
+function withEmptyItems(src: string, start: number, end: number, children: YamlNode[]): YamlNode[] {
+  const column = start - (src.lastIndexOf('\n', start - 1) + 1);
+  const dashes: number[] = [];
+  for (let lineStart = start - column; lineStart <= end; lineStart = src.indexOf('\n', lineStart) + 1 || end + 1) {
+    const dash = lineStart + column;
+    const after = src.charCodeAt(dash + 1);
+    const isItem = src.charCodeAt(dash) === 45 /* - */ && (Number.isNaN(after) || isSpace(after)) && !/\S/.test(src.slice(lineStart, dash));
+    if (isItem) dashes.push(dash);
+  }
+  return dashes.map((dash, i) => children.find((c) => c.start > dash && (i + 1 === dashes.length || c.start < dashes[i + 1]))
+    ?? { kind: 'scalar', start: dash + 1, end: dash + 1, value: null });
 }
 
 function toScalar(v: unknown): Scalar {
