@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CompletionItem, MarkupContent } from 'vscode-languageserver-protocol';
-import { copySample, LspTestClient, replaceOnce, REPO_ROOT, withCursor } from './lspTestClient';
+import { closeSample, LspTestClient, openSample, replaceOnce, REPO_ROOT, withCursor } from './lspTestClient';
 
 describe('completion', () => {
   let dir: string;
@@ -12,18 +12,8 @@ describe('completion', () => {
   let pipelinePath: string;
   let pipeline: string;
 
-  before(async () => {
-    dir = copySample();
-    client = await LspTestClient.start(dir);
-    pipelinePath = path.join(dir, 'pipeline.yaml');
-    pipeline = fs.readFileSync(pipelinePath, 'utf8');
-    await client.open(pipelinePath, pipeline);
-  });
-
-  after(async () => {
-    await client.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  before(async () => ({ dir, client, pipelinePath, pipeline } = await openSample()));
+  after(() => closeSample({ dir, client }));
 
   /** Puts `marked` (with its @@ cursor) in the editor of `filePath` and asks for completions there. */
   async function completeIn(filePath: string, marked: string): Promise<CompletionItem[]> {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Location } from 'vscode-languageserver-protocol';
-import { copySample, LspTestClient, replaceOnce, withCursor } from './lspTestClient';
+import { closeSample, LspTestClient, openSample, replaceOnce, withCursor } from './lspTestClient';
 
 describe('definition', () => {
   let dir: string;
@@ -12,18 +12,8 @@ describe('definition', () => {
   let pipelinePath: string;
   let pipeline: string;
 
-  before(async () => {
-    dir = copySample();
-    client = await LspTestClient.start(dir);
-    pipelinePath = path.join(dir, 'pipeline.yaml');
-    pipeline = fs.readFileSync(pipelinePath, 'utf8');
-    await client.open(pipelinePath, pipeline);
-  });
-
-  after(async () => {
-    await client.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  before(async () => ({ dir, client, pipelinePath, pipeline } = await openSample()));
+  after(() => closeSample({ dir, client }));
 
   async function definitionAt(marked: string, filePath = pipelinePath): Promise<Location[] | null> {
     const { text, position } = withCursor(marked);

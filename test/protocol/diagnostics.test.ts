@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CodeAction, Diagnostic, FileChangeType, TextEdit } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { copySample, LspTestClient, replaceOnce } from './lspTestClient';
+import { closeSample, LspTestClient, openSample, replaceOnce } from './lspTestClient';
 
 const codes = (ds: Diagnostic[]): string[] => ds.map((d) => String(d.code));
 const lineOf = (text: string, needle: string): number => text.slice(0, text.indexOf(needle)).split('\n').length - 1;
@@ -25,19 +25,13 @@ describe('diagnostics over LSP', () => {
   let pipeline: string;
   let pipelineText: string;
 
-  before(async () => {
-    ws = copySample();
-    client = await LspTestClient.start(ws);
-    pipeline = path.join(ws, 'pipeline.yaml');
-    pipelineText = fs.readFileSync(pipeline, 'utf8');
-  });
+  before(async () => ({ dir: ws, client, pipelinePath: pipeline, pipeline: pipelineText } = await openSample()));
   after(async () => {
-    await client.close();
+    await closeSample({ dir: ws, client });
     assert.deepEqual(client.serverErrors, [], 'the server logged errors');
   });
 
   test('the sample pipeline opens with no diagnostics', async () => {
-    await client.open(pipeline);
     assert.deepEqual(await client.waitForDiagnostics(pipeline), []);
   });
 

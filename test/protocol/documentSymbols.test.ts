@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DocumentSymbol, Range, SymbolKind } from 'vscode-languageserver-protocol';
-import { copySample, LspTestClient } from './lspTestClient';
+import { closeSample, copySample, LspTestClient } from './lspTestClient';
 
 describe('document symbols', () => {
   let dir: string;
@@ -15,10 +15,7 @@ describe('document symbols', () => {
     client = await LspTestClient.start(dir);
   });
 
-  after(async () => {
-    await client.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeSample({ dir, client }));
 
   async function symbolsOf(name: string, text?: string): Promise<DocumentSymbol[]> {
     const filePath = path.join(dir, name);

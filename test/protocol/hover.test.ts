@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Hover, MarkupContent } from 'vscode-languageserver-protocol';
-import { copySample, LspTestClient, replaceOnce, withCursor } from './lspTestClient';
+import { closeSample, LspTestClient, openSample, replaceOnce, withCursor } from './lspTestClient';
 
 describe('hover', () => {
   let dir: string;
@@ -12,18 +12,8 @@ describe('hover', () => {
   let pipelinePath: string;
   let pipeline: string;
 
-  before(async () => {
-    dir = copySample();
-    client = await LspTestClient.start(dir);
-    pipelinePath = path.join(dir, 'pipeline.yaml');
-    pipeline = fs.readFileSync(pipelinePath, 'utf8');
-    await client.open(pipelinePath, pipeline);
-  });
-
-  after(async () => {
-    await client.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  before(async () => ({ dir, client, pipelinePath, pipeline } = await openSample()));
+  after(() => closeSample({ dir, client }));
 
   /** The markdown shown when hovering at the @@ cursor of `marked` in the pipeline. */
   async function hoverText(marked: string, filePath = pipelinePath): Promise<string | undefined> {

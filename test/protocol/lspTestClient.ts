@@ -24,6 +24,28 @@ export function copySample(): string {
   return dir;
 }
 
+/** A server on a fresh copy of sample/ with pipeline.yaml open: what most protocol tests start from. */
+export interface SampleSession {
+  dir: string;
+  client: LspTestClient;
+  pipelinePath: string;
+  pipeline: string;
+}
+
+export async function openSample(): Promise<SampleSession> {
+  const dir = copySample();
+  const client = await LspTestClient.start(dir);
+  const pipelinePath = path.join(dir, 'pipeline.yaml');
+  const pipeline = fs.readFileSync(pipelinePath, 'utf8');
+  await client.open(pipelinePath, pipeline);
+  return { dir, client, pipelinePath, pipeline };
+}
+
+export async function closeSample(session: { dir: string; client: LspTestClient }): Promise<void> {
+  await session.client.close();
+  fs.rmSync(session.dir, { recursive: true, force: true });
+}
+
 /**
  * Text with a cursor marked by `@@`: the text without the marker and the marker's position.
  * Lets a test show where the user's cursor is, e.g. `executor: @@`.

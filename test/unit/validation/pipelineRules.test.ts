@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as path from 'path';
 import { BASE_CLUSTERS, BASE_EXISTING, BASE_PARAMS, BASE_PIPELINE } from './baseWorkspace';
 import {
-  assertHas, assertNoProblems, assertNone, assertOnly, assertSuggests, baseWorkspace, codesAt, edit, lineOf, listing,
+  assertHas, assertNoProblems, assertNone, assertOnly, assertSuggests, codesAt, edit, lineOf, listing,
   removeLines, removeTopLevel, validateIn, validatePipeline, withCode,
 } from './validateFixture';
 
