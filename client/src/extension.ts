@@ -5,7 +5,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
-import { InitializationOptions, ServerStatusNotification, ValidateWorkspaceRequest } from '../../server/src/protocol';
+import { InitializationOptions, SERVER_NODE_FLAGS, ServerStatusNotification, ValidateWorkspaceRequest } from '../../server/src/protocol';
 import { ServerStatusBar } from './statusBar';
 
 /** File names the server handles, whatever language id the editor assigned them. */
@@ -22,8 +22,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
   const serverModule = context.asAbsolutePath(path.join('server', 'out', 'server.js'));
   const runtime = config.get<string>('server.nodePath') || undefined;
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.stdio, runtime },
-    debug: { module: serverModule, transport: TransportKind.stdio, runtime, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    run: { module: serverModule, transport: TransportKind.stdio, runtime, options: { execArgv: SERVER_NODE_FLAGS } },
+    debug: { module: serverModule, transport: TransportKind.stdio, runtime, options: { execArgv: [...SERVER_NODE_FLAGS, '--nolazy', '--inspect=6009'] } },
   };
   const initializationOptions: InitializationOptions = { validationEnabled: config.get<boolean>('validation.enable', true) };
   const clientOptions: LanguageClientOptions = {

@@ -2,7 +2,7 @@
 # End-to-end tests: the packaged .vsix installed in a real VS Code (code-server 4.100.3 = VS Code
 # 1.100.3, plain Node 20 extension host) driven by Debian's headless Chromium (playwright-core).
 #   1. scripts/e2e-tools.sh (apt packages, code-server + playwright-core in .vscode-e2e/, reused)
-#   2. npm run package (build + .vsix), tsc of the e2e suite
+#   2. npm run package (build + .vsix), tsc of the tests
 #   3. code-server --install-extension mlops-workbench.vsix into a throw-away profile; check its files
 #   4. code-server on 127.0.0.1:<free port>, own user-data/extensions/XDG dirs, own process group
 #   5. the mocha suite inside the extension host (test/e2e/extensionHostRunner.js + suite/)
@@ -34,8 +34,8 @@ if [ "${E2E_SKIP_BUILD:-}" != 1 ] || [ ! -f "$VSIX" ]; then
   grep -E 'DONE|WARNING|ERROR' "$RESULTS/package.log" || true
 fi
 [ -f "$VSIX" ] || fail "no $VSIX after npm run package"
-step "compile the e2e suite (tsc -p test/e2e)"
-npx tsc -p test/e2e
+step "compile the tests (tsc -p .)"
+npx tsc -p .
 SUITE="$ROOT/out/test/e2e/suite/index.js"
 [ -f "$SUITE" ] || fail "no $SUITE"
 

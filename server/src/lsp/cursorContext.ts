@@ -217,7 +217,8 @@ function hasInlineValue(line: LineShape): boolean {
 }
 
 function lineStartOf(text: string, offset: number): number {
-  return text.lastIndexOf('\n', offset - 1) + 1;
+  // lastIndexOf with a negative start still looks at index 0: guard the first line.
+  return offset <= 0 ? 0 : text.lastIndexOf('\n', offset - 1) + 1;
 }
 
 function lineShape(text: string, start: number): LineShape {

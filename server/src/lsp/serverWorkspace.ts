@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { TextDocuments } from 'vscode-languageserver/node';
 import { URI } from 'vscode-uri';
-import { FileSource, ParseCache, WorkspaceContext } from '../core/workspace/workspaceFiles';
+import { FileSource, ParseCache, readRegularFile, WorkspaceContext } from '../core/workspace/workspaceFiles';
 
 /** Existence checks are cached this long: a 1,000-stage pipeline has thousands of deps to stat per keystroke. */
 const EXISTS_TTL_MS = 1000;
@@ -43,12 +43,7 @@ export class ServerWorkspace implements FileSource {
 
   read(filePath: string): string | undefined {
     const doc = this.documentAt(filePath);
-    if (doc) return doc.getText();
-    try {
-      return fs.readFileSync(filePath, 'utf8');
-    } catch {
-      return undefined;
-    }
+    return doc ? doc.getText() : readRegularFile(filePath);
   }
 
   exists(filePath: string): boolean {

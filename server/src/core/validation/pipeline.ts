@@ -80,7 +80,7 @@ export function checkPipeline(parsed: ParsedYaml, filePath: string, ctx: Workspa
   const declaredMetrics = new Set<string>();
 
   if (links.paramsDeclared && !links.params) {
-    report(links.paramsDeclared.value, 'params-file-missing', `The params file '${stringValue(links.paramsDeclared.value)}' does not exist (looked for ${links.paramsPath}). Create it or fix the path.`);
+    report(links.paramsDeclared.value, 'params-file-missing', `The params file '${stringValue(links.paramsDeclared.value)}' does not exist or is not a readable YAML file under 5 MB (looked for ${links.paramsPath}). Create it or fix the path.`);
   }
 
   const checkParamKey = (key: string, start: number, end: number): void => {

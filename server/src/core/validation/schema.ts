@@ -179,6 +179,8 @@ export class SchemaModel {
     const pairs = node.kind === 'map' ? node.pairs : [];
     const present = new Set<string>();
     const known = Object.keys(s.properties ?? {});
+    const written = new Set(pairs.map((p) => p.keyText));
+    const unwritten = known.filter((k) => !written.has(k));
     for (const pair of pairs) {
       const key = pair.keyText;
       const path = where ? `${where}.${key}` : key;
@@ -190,7 +192,7 @@ export class SchemaModel {
       let child: JsonSchema | undefined = s.properties?.[key];
       if (!child) {
         if (s.additionalProperties === false || s.additionalProperties === undefined && s.properties) {
-          const suggestions = didYouMean(key, known.filter((k) => !pairs.some((p) => p.keyText === k)));
+          const suggestions = didYouMean(key, unwritten);
           problems.push({ start: pair.key.start, end: pair.key.end, severity: 'error', code: 'unknown-key',
             message: `Unknown key '${key}'${where ? ` in ${where}` : ''}.${suggestionText(suggestions)}${suggestions.length ? '' : ` Allowed: ${known.join(', ')}.`}`,
             fixes: replacementFixes(pair.key.start, pair.key.end, suggestions) });

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseYaml, ParsedYaml, reparse } from '../yaml/yamlAst';
+import { MAX_YAML_BYTES, parseYaml, ParsedYaml, reparse } from '../yaml/yamlAst';
 
 export type FileKind = 'pipeline' | 'params' | 'clusters';
 
@@ -23,14 +23,22 @@ export interface FileSource {
   exists(filePath: string): boolean;
 }
 
+/**
+ * Reads a regular file of at most MAX_YAML_BYTES. A path from a manifest may name a FIFO or a
+ * device (`params: /dev/zero`): reading those would block or exhaust memory.
+ */
+export function readRegularFile(filePath: string): string | undefined {
+  try {
+    const stat = fs.statSync(filePath);
+    if (!stat.isFile() || stat.size > MAX_YAML_BYTES) return undefined;
+    return fs.readFileSync(filePath, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 export const diskSource: FileSource = {
-  read(filePath) {
-    try {
-      return fs.readFileSync(filePath, 'utf8');
-    } catch {
-      return undefined;
-    }
-  },
+  read: readRegularFile,
   exists(filePath) {
     return fs.existsSync(filePath);
   },

@@ -6,7 +6,8 @@ export class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(private readonly text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    // \r\n, a lone \r and \n each end a line, as in LSP and YAML.
+    for (const m of text.matchAll(/\r\n?|\n/g)) this.starts.push((m.index ?? 0) + m[0].length);
   }
 
   get lineCount(): number {
@@ -28,8 +29,7 @@ export class LineIndex {
   offsetAt(pos: Position): number {
     if (pos.line >= this.starts.length) return this.text.length;
     if (pos.line < 0) return 0;
-    const lineEnd = pos.line + 1 < this.starts.length ? this.starts[pos.line + 1] - 1 : this.text.length;
-    return Math.min(this.starts[pos.line] + Math.max(0, pos.character), lineEnd);
+    return Math.min(this.starts[pos.line] + Math.max(0, pos.character), this.contentEnd(pos.line));
   }
 
   range(start: number, end: number): Range {
@@ -41,8 +41,13 @@ export class LineIndex {
   }
 
   lineText(line: number): string {
-    const s = this.lineStart(line);
-    const e = line + 1 < this.starts.length ? this.starts[line + 1] - 1 : this.text.length;
-    return this.text.slice(s, e).replace(/\r$/, '');
+    return this.text.slice(this.lineStart(line), this.contentEnd(line));
+  }
+
+  /** Offset of the end of a line's content, before its line break. */
+  private contentEnd(line: number): number {
+    if (line + 1 >= this.starts.length) return this.text.length;
+    const next = this.starts[line + 1];
+    return next - (this.text[next - 1] === '\n' && this.text[next - 2] === '\r' ? 2 : 1);
   }
 }

@@ -198,7 +198,8 @@ function previousLineStart(text: string, start: number): number {
 
 function lineEnd(text: string, at: number): number {
   const nl = text.indexOf('\n', at);
-  return nl < 0 ? text.length : nl;
+  if (nl < 0) return text.length;
+  return nl > at && text.charCodeAt(nl - 1) === 13 /* \r */ ? nl - 1 : nl;
 }
 
 /** The line holding the error, or the nearest non-blank line before it (an unclosed bracket reports at EOF). */
