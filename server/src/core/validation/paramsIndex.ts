@@ -43,7 +43,7 @@ export function paramsIndex(parsed: ParsedYaml): ParamsIndex {
   return index;
 }
 
-export function leafType(node: YamlNode | undefined, text: string): ParamEntry['type'] {
+function leafType(node: YamlNode | undefined, text: string): ParamEntry['type'] {
   if (!node || node.kind === 'alias') return 'null';
   if (node.kind === 'seq') return 'list';
   if (node.kind === 'map') return undefined;

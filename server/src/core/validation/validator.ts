@@ -3,7 +3,6 @@
  * JSON Schema and the semantic rules of its kind, and return located problems.
  */
 import * as path from 'path';
-import { LineIndex } from '../yaml/lineIndex';
 import { ParsedYaml } from '../yaml/yamlAst';
 import { fileKind, FileKind, workspaceRootOf, WorkspaceContext } from '../workspace/workspaceFiles';
 import { checkParams } from './params';
@@ -31,7 +30,7 @@ export function validateFile(filePath: string, text: string, ctx: WorkspaceConte
     }
     return { kind, parsed, problems, uses: [] };
   }
-  schemaModels[kind].validateDocument(root, text, problems, blankedLineOffsets(text, parsed.blankedLines));
+  schemaModels[kind].validateDocument(root, text, problems, parsed.blankedLineStarts);
   const uses: string[] = [];
   if (kind === 'pipeline') {
     const links = checkPipeline(parsed, filePath, ctx, problems);
@@ -47,10 +46,4 @@ function emptyMessage(kind: FileKind): string {
     case 'params': return 'This params file is empty. Add hyperparameters, e.g. train: { lr: 0.001 }.';
     case 'clusters': return "This clusters file is empty. Add 'clusters:' with one profile (host, user, account).";
   }
-}
-
-function blankedLineOffsets(text: string, lines: number[]): number[] {
-  if (lines.length === 0) return [];
-  const index = new LineIndex(text);
-  return lines.map((l) => index.lineStart(l));
 }

@@ -1,4 +1,4 @@
-/** Converts between string offsets and 0-based line/character positions (LSP's UTF-16 units). */
+/** Converts string offsets to 0-based line/character positions (LSP's UTF-16 units). */
 export interface Position { line: number; character: number }
 export interface Range { start: Position; end: Position }
 
@@ -8,10 +8,6 @@ export class LineIndex {
   constructor(private readonly text: string) {
     // \r\n, a lone \r and \n each end a line, as in LSP and YAML.
     for (const m of text.matchAll(/\r\n?|\n/g)) this.starts.push((m.index ?? 0) + m[0].length);
-  }
-
-  get lineCount(): number {
-    return this.starts.length;
   }
 
   positionAt(offset: number): Position {
@@ -26,28 +22,11 @@ export class LineIndex {
     return { line: lo, character: o - this.starts[lo] };
   }
 
-  offsetAt(pos: Position): number {
-    if (pos.line >= this.starts.length) return this.text.length;
-    if (pos.line < 0) return 0;
-    return Math.min(this.starts[pos.line] + Math.max(0, pos.character), this.contentEnd(pos.line));
-  }
-
   range(start: number, end: number): Range {
     return { start: this.positionAt(start), end: this.positionAt(end) };
   }
 
   lineStart(line: number): number {
     return this.starts[Math.max(0, Math.min(line, this.starts.length - 1))];
-  }
-
-  lineText(line: number): string {
-    return this.text.slice(this.lineStart(line), this.contentEnd(line));
-  }
-
-  /** Offset of the end of a line's content, before its line break. */
-  private contentEnd(line: number): number {
-    if (line + 1 >= this.starts.length) return this.text.length;
-    const next = this.starts[line + 1];
-    return next - (this.text[next - 1] === '\n' && this.text[next - 2] === '\r' ? 2 : 1);
   }
 }

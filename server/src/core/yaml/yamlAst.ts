@@ -36,8 +36,8 @@ export interface ParsedYaml {
   text: string;
   root: YamlNode | undefined;
   problems: SyntaxProblem[];
-  /** Lines (0-based) blanked to recover from syntax errors: their mappings may miss keys. */
-  blankedLines: number[];
+  /** Start offsets of the lines blanked to recover from syntax errors: their mappings may miss keys. */
+  blankedLineStarts: number[];
   /** Anchors or aliases tie distant parts together, so an edit cannot be re-parsed locally. */
   hasAnchors: boolean;
 }
@@ -53,24 +53,24 @@ interface ListenerState { position: number; kind: string | null; result: unknown
 
 export function parseYaml(text: string): ParsedYaml {
   const problems: SyntaxProblem[] = [];
-  const blankedLines: number[] = [];
+  const blankedLineStarts: number[] = [];
   if (text.length > MAX_YAML_BYTES) {
     problems.push({
       code: 'file-too-large', start: 0, end: Math.min(text.indexOf('\n') >>> 0, text.length),
       message: `File is ${(text.length / 1048576).toFixed(1)} MB; MLOps validates YAML files up to ${MAX_YAML_BYTES / 1048576} MB. Split it or move data out of it.`,
     });
-    return { text, root: undefined, problems, blankedLines, hasAnchors: false };
+    return { text, root: undefined, problems, blankedLineStarts, hasAnchors: false };
   }
   let source = text;
   for (let attempt = 0; attempt <= MAX_RECOVERIES; attempt++) {
     try {
       const { root, hasAnchors } = buildTree(source);
-      return { text, root, problems, blankedLines, hasAnchors };
+      return { text, root, problems, blankedLineStarts, hasAnchors };
     } catch (err) {
       if (err instanceof RangeError) {
         // js-yaml recurses per nesting level: a stack overflow means absurdly deep input.
         problems.push({ code: 'nesting-too-deep', start: 0, end: lineEnd(text, 0), message: 'YAML is nested too deeply to check. Flatten the structure.' });
-        return { text, root: undefined, problems, blankedLines, hasAnchors: false };
+        return { text, root: undefined, problems, blankedLineStarts, hasAnchors: false };
       }
       if (!(err instanceof jsyaml.YAMLException)) throw err;
       const reported = Math.min(Math.max(err.mark?.position ?? 0, 0), source.length);
@@ -86,11 +86,11 @@ export function parseYaml(text: string): ParsedYaml {
         problems.push({ code: 'yaml-syntax', ...range, message: syntaxMessage(err, atOpener, !!danglingLine) });
       }
       if (line === undefined || attempt === MAX_RECOVERIES) break;
-      blankedLines.push(line.index);
+      blankedLineStarts.push(line.start);
       source = source.slice(0, line.start) + ' '.repeat(line.end - line.start) + source.slice(line.end);
     }
   }
-  return { text, root: undefined, problems, blankedLines, hasAnchors: false };
+  return { text, root: undefined, problems, blankedLineStarts, hasAnchors: false };
 }
 
 function syntaxMessage(err: jsyaml.YAMLException, atOpener: boolean, dangling: boolean): string {
@@ -99,18 +99,12 @@ function syntaxMessage(err: jsyaml.YAMLException, atOpener: boolean, dangling: b
   return `YAML syntax error: ${reason}. Fix this line; the rest of the file is checked as far as it parses.`;
 }
 
-interface LineSpan { index: number; start: number; end: number }
+interface LineSpan { start: number; end: number }
 
 function trimmedLine(text: string, line: LineSpan): { start: number; end: number } {
   const content = text.slice(line.start, line.end);
   const start = line.start + (content.length - content.trimStart().length);
   return { start, end: Math.max(start, line.start + content.trimEnd().length) };
-}
-
-function lineIndexOf(text: string, start: number): number {
-  let index = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < start; i = text.indexOf('\n', i + 1)) index++;
-  return index;
 }
 
 const DANGLING = /^( *)[^\s#:\-?[{"'|>&*!%@`][^:#]*$/;
@@ -126,7 +120,7 @@ function danglingLineBefore(text: string, errorLine: LineSpan): LineSpan | undef
     const line = text.slice(start, end).replace(/\r$/, '');
     if (line.trim() !== '' && !line.trimStart().startsWith('#')) {
       const m = DANGLING.exec(line);
-      return m && m[1].length === errorIndent ? { index: lineIndexOf(text, start), start, end } : undefined;
+      return m && m[1].length === errorIndent ? { start, end } : undefined;
     }
     if (start === 0) return undefined;
     start = previousLineStart(text, start);
@@ -149,7 +143,7 @@ function unclosedQuoteLine(text: string, at: number): LineSpan | undefined {
   for (let n = 0; n < MAX_QUOTE_LOOKBACK; n++) {
     const end = lineEnd(text, start);
     const line = text.slice(start, end).replace(/\r$/, '');
-    if (OPENS_DOUBLE.test(line) || OPENS_SINGLE.test(line)) return { index: lineIndexOf(text, start), start, end };
+    if (OPENS_DOUBLE.test(line) || OPENS_SINGLE.test(line)) return { start, end };
     const doubles = line.replace(/\\./g, '').split('"').length - 1;
     if (n > 0 && doubles % 2 === 1) return undefined;
     if (start === 0) return undefined;
@@ -184,7 +178,7 @@ function unclosedLine(text: string, at: number, opener: Opener): LineSpan | unde
       const quotes = line.replace(opener === '"' ? /\\./g : /''/g, '').split(opener).length - 1;
       open = quotes % 2 === 1;
     }
-    if (open) return { index: lineIndexOf(text, start), start, end };
+    if (open) return { start, end };
     if (start === 0) return undefined;
     start = previousLineStart(text, start);
   }
@@ -207,7 +201,7 @@ function lineToBlank(text: string, at: number): LineSpan | undefined {
   let start = text.lastIndexOf('\n', at - 1) + 1;
   for (;;) {
     const end = lineEnd(text, start);
-    if (text.slice(start, end).trim() !== '') return { index: lineIndexOf(text, start), start, end };
+    if (text.slice(start, end).trim() !== '') return { start, end };
     if (start === 0) return undefined;
     start = previousLineStart(text, start);
   }
@@ -360,7 +354,7 @@ function trimEnd(src: string, start: number, end: number): number {
 export function reparse(prev: ParsedYaml, text: string): ParsedYaml {
   if (prev.problems.length === 0 && !prev.hasAnchors && prev.root && text.length <= MAX_YAML_BYTES) {
     const root = reparseEntry(prev.root, prev.text, text);
-    if (root) return { text, root, problems: [], blankedLines: [], hasAnchors: false };
+    if (root) return { text, root, problems: [], blankedLineStarts: [], hasAnchors: false };
   }
   return parseYaml(text);
 }
