@@ -92,6 +92,21 @@ describe('mlops validate', () => {
     assert.match(r.stderr, /unknown --format 'xml'/);
   });
 
+  test('a pipeline in a subfolder finds clusters.yaml at the root of the current directory', () => {
+    const dir = workspace();
+    const sub = path.join(dir, 'models', 'fraud');
+    fs.mkdirSync(sub, { recursive: true });
+    const text = fs.readFileSync(path.join(dir, 'pipeline.yaml'), 'utf8').replace('executor: docker ', 'cluster: lumi\n    executor: slurm ');
+    fs.writeFileSync(path.join(sub, 'pipeline.yaml'), text);
+    for (const f of ['params.yaml', 'Dockerfile']) fs.copyFileSync(path.join(dir, f), path.join(sub, f));
+    const ok = mlops(dir, 'validate', 'models/fraud/pipeline.yaml', '--format', 'json');
+    assert.deepEqual(JSON.parse(ok.stdout).filter((p: { severity: string }) => p.severity === 'error'), []);
+    fs.rmSync(path.join(dir, 'clusters.yaml'));
+    const missing = mlops(dir, 'validate', 'models/fraud/pipeline.yaml', '--format', 'json');
+    assert.equal(missing.code, 1);
+    assert.ok(JSON.parse(missing.stdout).some((p: { code: string }) => p.code === 'unknown-cluster'), missing.stdout);
+  });
+
   test('YAML files that are not ours are not touched', () => {
     const dir = workspace();
     fs.writeFileSync(path.join(dir, 'docker-compose.yaml'), 'services: [: broken');

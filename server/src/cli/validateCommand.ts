@@ -4,7 +4,7 @@ import * as path from 'path';
 import { validateFile } from '../core/validation/validator';
 import { LineIndex } from '../core/yaml/lineIndex';
 import { findWorkspaceFiles } from '../core/workspace/findFiles';
-import { diskSource, ParseCache, WorkspaceContext } from '../core/workspace/workspaceFiles';
+import { diskSource, isInside, ParseCache, WorkspaceContext } from '../core/workspace/workspaceFiles';
 import { parseArgs, UsageError } from './args';
 import { formatJson, formatSarif, formatText, ReportedProblem } from './reportFormats';
 
@@ -20,8 +20,10 @@ export async function validateCommand(argv: string[], out: NodeJS.WritableStream
     if (!fs.existsSync(t)) throw new UsageError(`${t}: no such file or directory`);
     files.push(...(await findWorkspaceFiles(t)));
   }
-  const roots = targets.map((t) => path.resolve(fs.statSync(t).isDirectory() ? t : path.dirname(t)));
-  const ctx: WorkspaceContext = { source: diskSource, cache: new ParseCache(), roots: [process.cwd(), ...roots] };
+  // The workspace is the current directory (clusters.yaml at its root serves every pipeline under
+  // it), plus the folder of any target outside it.
+  const outside = targets.map((t) => path.resolve(fs.statSync(t).isDirectory() ? t : path.dirname(t))).filter((r) => !isInside(process.cwd(), r));
+  const ctx: WorkspaceContext = { source: diskSource, cache: new ParseCache(), roots: [process.cwd(), ...outside] };
   const reported: ReportedProblem[] = [];
   let checked = 0;
   for (const file of files) {
