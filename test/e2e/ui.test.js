@@ -83,10 +83,19 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     await page.locator('.monaco-editor.focused').first().waitFor({ timeout: 10000 });
     log(`cursor on line ${NEEDZ_LINE} (the needz: key starts at column ${NEEDZ_COL}) in the focused editor:`, (await cursorAt.first().innerText()).trim());
 
-    step(`open the quick fix menu (Ctrl+.) and pick "${FIX}"`);
+    step(`open the quick fix menu from the light bulb and pick "${FIX}"`);
     const menu = page.locator('.action-widget');
     const fixItem = menu.locator('.monaco-list-row', { hasText: FIX });
-    await page.keyboard.press('Control+Period');
+    const bulb = page.locator('.monaco-editor .lightBulbWidget');
+    try {
+      await bulb.first().waitFor({ state: 'visible', timeout: 10000 });
+      await bulb.first().click();
+      await fixItem.first().waitFor({ timeout: 10000 });
+      log('light bulb clicked');
+    } catch {
+      log('the light bulb did not open the menu; pressing Ctrl+.');
+      await page.keyboard.press('Control+Period');
+    }
     try {
       await fixItem.first().waitFor({ timeout: 10000 });
     } catch {
