@@ -7,11 +7,7 @@ import { Hover, MarkupContent } from 'vscode-languageserver-protocol';
 import { closeSample, LspTestClient, openSample, replaceOnce, withCursor } from './lspTestClient';
 
 describe('hover', () => {
-  let dir: string;
-  let client: LspTestClient;
-  let pipelinePath: string;
-  let pipeline: string;
-
+  let dir: string, client: LspTestClient, pipelinePath: string, pipeline: string;
   before(async () => ({ dir, client, pipelinePath, pipeline } = await openSample()));
   after(() => closeSample({ dir, client }));
 
