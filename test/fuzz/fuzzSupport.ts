@@ -70,6 +70,6 @@ export function treeKey(p: ParsedYaml): string {
     }
   };
   walk(p.root);
-  out.push(JSON.stringify(p.problems), JSON.stringify(p.blankedLines));
+  out.push(JSON.stringify(p.problems), JSON.stringify(p.blankedLineStarts));
   return out.join('\u0001');
 }
