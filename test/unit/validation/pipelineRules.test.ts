@@ -392,9 +392,10 @@ describe('drift', () => {
 });
 
 describe('risk: high (EU AI Act duties)', () => {
-  test('no governance at all: human oversight is missing (error at risk: high)', () => {
+  test('no governance at all: human oversight and log retention are missing (errors at risk: high)', () => {
     const r = validatePipeline(removeTopLevel(P, 'governance'));
     assertHas(r, { line: 8, code: 'high-risk-oversight', severity: 'error' });
+    assertHas(r, { line: 8, code: 'high-risk-retention', severity: 'error' });
     assert.ok(r.problems.every((p) => p.severity === 'error' && p.code.startsWith('high-risk-')), listing(r.problems));
   });
 

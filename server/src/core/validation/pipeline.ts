@@ -330,6 +330,7 @@ function checkRisk(root: YamlNode, text: string, report: Report): void {
   if (!governance) {
     report(at, 'high-risk-oversight', 'A high-risk model needs human oversight (EU AI Act Art. 14): add governance.humanOversight: true and logRetentionDays >= 183.', 'error',
       [appendBlockFix(text, GOVERNANCE_BLOCK, 'Add the governance block a high-risk pipeline needs')]);
+    report(at, 'high-risk-retention', `A high-risk model must keep its logs at least six months (EU AI Act Art. 19): add governance.logRetentionDays of ${HIGH_RISK_MIN_RETENTION_DAYS} or more.`);
   } else if (scalarValue(oversight?.value) !== true) {
     report(oversight?.value ?? governance.key, 'high-risk-oversight', 'A high-risk model needs human oversight (EU AI Act Art. 14): set governance.humanOversight: true.', 'error',
       oversight ? replacementFixes(oversight.value.start, oversight.value.end, ['true']) : [keyInsertFix(text, governance, 'humanOversight: true', true)]);
