@@ -46,7 +46,9 @@ export interface ParsedYaml {
 export const MAX_YAML_BYTES = 5 * 1024 * 1024;
 const MAX_RECOVERIES = 25;
 
-interface Frame { open: number; children: YamlNode[] }
+/** A node being parsed: where js-yaml opened it, and its children so far. */
+interface Frame { open: number; children: readonly YamlNode[] }
+const NO_CHILDREN: readonly YamlNode[] = [];
 
 /** js-yaml's parser state as the listener sees it (not in its typings). */
 interface ListenerState { position: number; kind: string | null; result: unknown; input: string }
@@ -208,22 +210,27 @@ function lineToBlank(text: string, at: number): LineSpan | undefined {
 }
 
 function buildTree(source: string): { root: YamlNode | undefined; hasAnchors: boolean } {
-  const stack: Frame[] = [];
+  // Parallel stacks rather than a frame object per node, and a children list only for nodes that
+  // have children: most nodes are scalars, and the garbage of a parse sets the server's memory peak.
+  const opens: number[] = [];
+  const childLists: (YamlNode[] | undefined)[] = [];
   const anchors = new Map<string, YamlNode>();
   let hasAnchors = false;
   let root: YamlNode | undefined;
   const listener = (event: 'open' | 'close', state: ListenerState): void => {
     if (event === 'open') {
-      stack.push({ open: state.position, children: [] });
+      opens.push(state.position);
+      childLists.push(undefined);
       return;
     }
-    const frame = stack.pop();
-    if (!frame) return;
-    const node = makeNode(source, frame, state, anchors);
+    const open = opens.pop();
+    if (open === undefined) return;
+    const node = makeNode(source, { open, children: childLists.pop() ?? NO_CHILDREN }, state, anchors);
     if (!node) return;
     if (node.kind === 'alias' || anchors.size > 0) hasAnchors = true;
-    if (stack.length === 0) root = node;
-    else stack[stack.length - 1].children.push(node);
+    const parent = childLists.length - 1;
+    if (parent < 0) root = node;
+    else (childLists[parent] ??= []).push(node);
   };
   jsyaml.load(source, { schema: jsyaml.CORE_SCHEMA, json: true, listener: listener as jsyaml.LoadOptions['listener'] });
   return { root, hasAnchors };
@@ -257,7 +264,7 @@ function makeBareNode(src: string, frame: Frame, state: ListenerState, anchors: 
     }
     case 'sequence': {
       const items = block && Array.isArray(state.result) && state.result.length > frame.children.length
-        ? withEmptyItems(src, start, end, frame.children) : frame.children;
+        ? withEmptyItems(src, start, end, frame.children) : frame.children.length ? (frame.children as YamlNode[]) : [];
       const last = items[items.length - 1];
       return { kind: 'seq', start, end: block && last ? Math.max(last.end, start + 1) : end, items };
     }
@@ -274,7 +281,7 @@ function makeBareNode(src: string, frame: Frame, state: ListenerState, anchors: 
 }
 
 /** js-yaml reports no node for an empty block item (`-` alone): put a null item after each such dash. */
-function withEmptyItems(src: string, start: number, end: number, children: YamlNode[]): YamlNode[] {
+function withEmptyItems(src: string, start: number, end: number, children: readonly YamlNode[]): YamlNode[] {
   const column = start - (src.lastIndexOf('\n', start - 1) + 1);
   const dashes: number[] = [];
   for (let lineStart = start - column; lineStart <= end; lineStart = src.indexOf('\n', lineStart) + 1 || end + 1) {
@@ -294,7 +301,7 @@ function toScalar(v: unknown): Scalar {
 }
 
 /** Mapping children arrive as a flat key, value, key, value... list; a flow key may lack a value. */
-function pairUp(src: string, children: YamlNode[]): Pair[] {
+function pairUp(src: string, children: readonly YamlNode[]): Pair[] {
   const pairs: Pair[] = [];
   for (let i = 0; i < children.length; i++) {
     const key = children[i];
