@@ -14,4 +14,6 @@ await Promise.all([
   // Whitespace and syntax minified, names kept: less to load, readable stack traces.
   esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'server/out/server.js', minifyWhitespace: true, minifySyntax: true }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'server/out/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  // The snapshot hashing threads (core/snapshots/hashPool.ts loads it from its own directory).
+  esbuild.build({ ...common, entryPoints: ['server/src/core/snapshots/hashWorker.ts'], outfile: 'server/out/hashWorker.js', minifyWhitespace: true, minifySyntax: true }),
 ]);

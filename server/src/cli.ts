@@ -1,5 +1,9 @@
 /** `mlops`: the same core as the language server, from a terminal or a CI/CD pipeline. */
 import { UsageError } from './cli/args';
+import {
+  CHECKOUT_USAGE, checkoutCommand, SNAPSHOT_USAGE, snapshotCommand, SNAPSHOTS_DIFF_USAGE, SNAPSHOTS_LIST_USAGE,
+  snapshotsCommand, VERIFY_USAGE, verifyCommand,
+} from './cli/snapshotCommands';
 import { VALIDATE_USAGE, validateCommand } from './cli/validateCommand';
 
 declare const MLOPS_VERSION: string | undefined;
@@ -11,7 +15,23 @@ commands:
   ${VALIDATE_USAGE}
       Check pipeline.yaml, params.yaml and clusters.yaml files (directories are searched).
       Exit code 1 when any error is found.
+  ${SNAPSHOT_USAGE}
+      Store PATH (a file or folder) in the content-addressed cache .mlops/cache, write PATH.snapshot
+      (commit it with git) and add PATH to the .gitignore beside it. Unchanged files are not read again.
+  ${CHECKOUT_USAGE}
+      Restore PATH from the snapshot PATH.snapshot names. Refuses to discard changes that are in no
+      snapshot unless --force.
+  ${SNAPSHOTS_LIST_USAGE}
+      The pointer files of the project with their id, size and file count.
+  ${SNAPSHOTS_DIFF_USAGE}
+      Added, removed and modified files between two snapshots: ids (sha256:...), pointer files, or
+      git revisions of a pointer file (HEAD~1:data/raw.snapshot).
+  ${VERIFY_USAGE}
+      Re-hash every object of the cache; list corrupt and missing ones (exit code 1 if any).
   mlops --version
+
+The snapshot commands work in the project root: the nearest folder above with .mlops/ or .git/.
+With --json they print one JSON document (errors too: {"error":{"code","message","path"}}).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -19,6 +39,14 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'validate':
       return validateCommand(rest, process.stdout, version);
+    case 'snapshot':
+      return snapshotCommand(rest, process.stdout, process.stderr);
+    case 'checkout':
+      return checkoutCommand(rest, process.stdout, process.stderr);
+    case 'snapshots':
+      return snapshotsCommand(rest, process.stdout, process.stderr);
+    case 'verify':
+      return verifyCommand(rest, process.stdout, process.stderr);
     case '--version':
       process.stdout.write(`${version}\n`);
       return 0;

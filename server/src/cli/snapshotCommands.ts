@@ -1,0 +1,159 @@
+/**
+ * The snapshot commands: `mlops snapshot`, `mlops checkout`, `mlops snapshots list|diff`, `mlops verify`.
+ * Each takes --json and then prints exactly one JSON document on stdout, errors included
+ * (`{"error":{"code":...,"message":...,"path":...}}`, exit 1); the message also goes to stderr.
+ * The project root is the nearest ancestor of the current directory with `.mlops/` or `.git/`.
+ */
+import { checkout } from '../core/snapshots/checkout';
+import { diffSnapshotRefs, SnapshotDiff } from '../core/snapshots/diff';
+import { SnapshotError } from '../core/snapshots/errors';
+import { HashCache, MemoryHashCache } from '../core/snapshots/hashCache';
+import { listSnapshots } from '../core/snapshots/list';
+import { displayPath, findProjectRoot } from '../core/snapshots/projectRoot';
+import { formatBytes, snapshot } from '../core/snapshots/snapshot';
+import { verifyCache, VerifyReport } from '../core/snapshots/verify';
+import { parseArgs, UsageError } from './args';
+
+export const SNAPSHOT_USAGE = 'mlops snapshot PATH [--message M] [--json]';
+export const CHECKOUT_USAGE = 'mlops checkout PATH [--force] [--json]';
+export const SNAPSHOTS_LIST_USAGE = 'mlops snapshots list [--json]';
+export const SNAPSHOTS_DIFF_USAGE = 'mlops snapshots diff A B [--json]';
+export const VERIFY_USAGE = 'mlops verify [--json]';
+
+type Out = NodeJS.WritableStream;
+
+export async function snapshotCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  const { positionals, options } = parseArgs(argv, new Set(['message']));
+  checkOptions(options, ['message', 'json']);
+  const json = options.has('json');
+  if (positionals.length !== 1) throw new UsageError(`snapshot needs exactly one PATH (got ${positionals.length})`);
+  const message = options.get('message');
+  if (message === true) throw new UsageError('--message needs a value');
+  return reportErrors(json, out, err, async () => {
+    const root = findProjectRoot(process.cwd());
+    const r = await withHashCache(root, err, (cache) => snapshot({ root, target: positionals[0], cache, message }));
+    if (json) out.write(`${JSON.stringify({ id: r.id, files: r.files, size: r.size, stored: r.stored })}\n`);
+    else {
+      out.write(`Snapshot ${r.id} of ${displayPath(r.pointerFile.slice(0, -'.snapshot'.length))}: ${r.files} file(s), ${formatBytes(r.size)}, ${r.stored} new object(s).\n`);
+      out.write(r.pointerWritten ? `Wrote ${displayPath(r.pointerFile)}: commit it with git.\n` : `${displayPath(r.pointerFile)} is unchanged.\n`);
+    }
+    return 0;
+  });
+}
+
+export async function checkoutCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  const { positionals, options } = parseArgs(argv, new Set());
+  checkOptions(options, ['force', 'json']);
+  const json = options.has('json');
+  if (positionals.length !== 1) throw new UsageError(`checkout needs exactly one PATH (got ${positionals.length})`);
+  return reportErrors(json, out, err, async () => {
+    const root = findProjectRoot(process.cwd());
+    const r = await withHashCache(root, err, (cache) => checkout({ root, target: positionals[0], cache, force: options.has('force') }));
+    if (json) out.write(`${JSON.stringify({ id: r.id, path: displayPath(r.path), files: r.files, written: r.written, removed: r.removed, unchanged: r.unchanged, modesChanged: r.modesChanged })}\n`);
+    else out.write(`Checked out ${r.id} into ${displayPath(r.path)}: ${r.written} file(s) written, ${r.removed} removed, ${r.unchanged} unchanged.\n`);
+    return 0;
+  });
+}
+
+export async function snapshotsCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { positionals, options } = parseArgs(rest, new Set());
+  checkOptions(options, ['json']);
+  const json = options.has('json');
+  if (sub === 'list') {
+    if (positionals.length) throw new UsageError('snapshots list takes no PATH');
+    return reportErrors(json, out, err, async () => {
+      const snapshots = listSnapshots(findProjectRoot(process.cwd()));
+      if (json) out.write(`${JSON.stringify({ snapshots })}\n`);
+      else if (!snapshots.length) out.write('No snapshots (no *.snapshot pointer file) in this project.\n');
+      else {
+        for (const s of snapshots) {
+          if (s.error) out.write(`${s.pointer}  error: ${s.error}\n`);
+          else out.write(`${s.path}  ${s.id!.slice(0, 19)}  ${s.files} file(s)  ${formatBytes(s.size!)}${s.cached ? '' : '  (not in the local cache)'}${s.message ? `  ${s.message}` : ''}\n`);
+        }
+      }
+      return 0;
+    });
+  }
+  if (sub === 'diff') {
+    if (positionals.length !== 2) throw new UsageError('snapshots diff needs two snapshots A B (ids, pointer files or REV:path.snapshot)');
+    return reportErrors(json, out, err, async () => {
+      const d = diffSnapshotRefs(findProjectRoot(process.cwd()), positionals[0], positionals[1]);
+      out.write(json ? `${JSON.stringify(d)}\n` : formatDiff(d));
+      return 0;
+    });
+  }
+  throw new UsageError(sub === undefined ? 'snapshots needs a subcommand: list or diff' : `unknown snapshots subcommand '${sub}': use list or diff`);
+}
+
+export async function verifyCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  const { positionals, options } = parseArgs(argv, new Set());
+  checkOptions(options, ['json']);
+  const json = options.has('json');
+  if (positionals.length) throw new UsageError('verify takes no PATH: it checks the whole cache');
+  return reportErrors(json, out, err, async () => {
+    const report = await verifyCache({ root: findProjectRoot(process.cwd()) });
+    out.write(json ? `${JSON.stringify(report)}\n` : formatVerify(report));
+    return report.ok ? 0 : 1;
+  });
+}
+
+function checkOptions(options: Map<string, string | true>, allowed: string[]): void {
+  for (const k of options.keys()) if (!allowed.includes(k)) throw new UsageError(`unknown option --${k}`);
+}
+
+async function reportErrors(json: boolean, out: Out, err: Out, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!(e instanceof SnapshotError)) throw e;
+    if (json) out.write(`${JSON.stringify({ error: { code: e.code, message: e.message, path: e.path } })}\n`);
+    err.write(`mlops: ${e.message}\n`);
+    return 1;
+  }
+}
+
+/**
+ * The SQLite stat cache of the project (.mlops/mlops.db), loaded lazily so that the commands that do
+ * not need it (validate) never load the native module. When it cannot be opened the command still
+ * works, reading every file, and says so.
+ */
+async function withHashCache<T>(root: string, err: Out, fn: (cache: HashCache) => Promise<T>): Promise<T> {
+  let close: (() => void) | undefined;
+  let cache: HashCache;
+  try {
+    const { Store } = await import('../core/store/store');
+    const { StatCache } = await import('../core/store/statCache');
+    const store = Store.open(root);
+    close = () => store.close();
+    cache = new StatCache(store);
+  } catch (e) {
+    err.write(`mlops: warning: the stat cache is unavailable, every file will be read (${e instanceof Error ? e.message : String(e)})\n`);
+    cache = new MemoryHashCache();
+  }
+  try {
+    return await fn(cache);
+  } finally {
+    close?.();
+  }
+}
+
+function formatDiff(d: SnapshotDiff): string {
+  const lines = [`${d.a.id} (${d.a.ref}) -> ${d.b.id} (${d.b.ref})`];
+  for (const x of d.added) lines.push(`+ ${x.path} (${formatBytes(x.size)})`);
+  for (const x of d.removed) lines.push(`- ${x.path} (${formatBytes(x.size)})`);
+  for (const x of d.modified) lines.push(`M ${x.path} (${formatBytes(x.oldSize)} -> ${formatBytes(x.newSize)})`);
+  lines.push(`${d.added.length} added, ${d.removed.length} removed, ${d.modified.length} modified, ${d.unchanged} unchanged.`);
+  return `${lines.join('\n')}\n`;
+}
+
+function formatVerify(r: VerifyReport): string {
+  const lines: string[] = [];
+  for (const c of r.corrupt) lines.push(`corrupt: ${c.object} (${c.reason}${c.actual ? `: content hashes to ${c.actual}` : ''}${c.detail ? `: ${c.detail}` : ''})`);
+  for (const m of r.missing) lines.push(`missing: ${m.sha256} (needed by ${m.referencedBy.join(', ')})`);
+  for (const s of r.strays) lines.push(`stray file in the cache: ${s}`);
+  lines.push(`${r.objects} object(s), ${formatBytes(r.bytes)} checked: ${r.corrupt.length} corrupt, ${r.missing.length} missing.`);
+  if (r.temporaryFiles) lines.push(`${r.temporaryFiles} temporary file(s) left by interrupted snapshots in .mlops/cache/tmp/ (harmless).`);
+  if (r.corrupt.length) lines.push('Corrupt objects must be removed (chmod u+w, rm) and the data snapshotted again from a good copy.');
+  return `${lines.join('\n')}\n`;
+}

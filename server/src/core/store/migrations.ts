@@ -1,0 +1,106 @@
+/**
+ * Versioned schema of `.mlops/mlops.db`.
+ *
+ * The database's `PRAGMA user_version` is the number of migrations applied. Migrations are only
+ * ever appended: never edit or reorder a released step (a database in a user's project already
+ * carries it), add a new one instead. Each step runs in its own `BEGIN IMMEDIATE` transaction that
+ * re-reads `user_version` once it holds the write lock, so two processes opening a fresh database
+ * at the same moment never both apply a step: the second one waits for the lock, sees the new
+ * version and skips it.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+
+export interface Migration {
+  /** 1, 2, 3... in order: after this step `user_version` is `version`. */
+  readonly version: number;
+  /** What the step adds, for error messages ("migration 2 (runs and metrics) failed: ..."). */
+  readonly description: string;
+  /** SQL (several statements allowed), or a function for steps that must compute something. */
+  readonly up: string | ((db: BetterSqlite3.Database) => void);
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'snapshot stat cache',
+    // path: relative to the project root, POSIX separators. size, mtime_ns and ino are the
+    // fs.statSync(p, { bigint: true }) values as 64-bit integers (ino, unsigned in the kernel, is
+    // stored as the signed integer with the same 64 bits: see statCache.ts). WITHOUT ROWID keeps
+    // the rows clustered by path, so the rows under a directory are one range scan.
+    up: `
+      CREATE TABLE stat_cache (
+        path     TEXT    NOT NULL PRIMARY KEY,
+        size     INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        ino      INTEGER NOT NULL,
+        sha256   TEXT    NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/** The schema version this code writes: the number of known migrations. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Throws unless `migrations` are numbered 1..n in order (a programming error, caught by tests). */
+export function checkMigrationList(migrations: readonly Migration[]): void {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new Error(`migration list out of order: entry ${i} has version ${m.version}, expected ${i + 1}`);
+    }
+  });
+}
+
+export function userVersion(db: BetterSqlite3.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** A migration step failed; the database is left at `fromVersion` (the step was rolled back). */
+export class MigrationError extends Error {
+  constructor(readonly migration: Migration, readonly fromVersion: number, cause: unknown) {
+    super(`migration ${migration.version} (${migration.description}) failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'MigrationError';
+  }
+}
+
+/** The database was written by a newer version of MLOps Workbench than this one. */
+export class SchemaTooNewError extends Error {
+  constructor(readonly found: number, readonly known: number) {
+    super(`schema version ${found} is newer than the ${known} this version of MLOps Workbench knows`);
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/**
+ * Brings `db` up to the last of `migrations`; returns the versions this call applied (empty when
+ * the database was already current, or another process migrated it first).
+ */
+export function applyMigrations(db: BetterSqlite3.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  checkMigrationList(migrations);
+  const target = migrations.length;
+  const applied: number[] = [];
+  // Fast path without taking the write lock: an up-to-date database is only read.
+  let current = userVersion(db);
+  if (current > target) throw new SchemaTooNewError(current, target);
+  while (current < target) {
+    const step = db.transaction((): number => {
+      // Re-read under the write lock: another process may have migrated meanwhile.
+      const v = userVersion(db);
+      if (v > target) throw new SchemaTooNewError(v, target);
+      if (v >= target) return v;
+      const m = migrations[v];
+      try {
+        if (typeof m.up === 'string') db.exec(m.up);
+        else m.up(db);
+      } catch (e) {
+        throw new MigrationError(m, v, e);
+      }
+      // PRAGMA takes no bound parameter; the version is an integer we produced.
+      db.pragma(`user_version = ${m.version}`);
+      applied.push(m.version);
+      return m.version;
+    });
+    current = step.immediate();
+  }
+  return applied;
+}
