@@ -1,8 +1,8 @@
 /** `mlops`: the same core as the language server, from a terminal or a CI/CD pipeline. */
 import { UsageError } from './cli/args';
 import {
-  CHECKOUT_USAGE, checkoutCommand, SNAPSHOT_USAGE, snapshotCommand, SNAPSHOTS_DIFF_USAGE, SNAPSHOTS_LIST_USAGE,
-  snapshotsCommand, VERIFY_USAGE, verifyCommand,
+  CHECKOUT_USAGE, checkoutCommand, GC_USAGE, gcCommand, PULL_USAGE, pullCommand, PUSH_USAGE, pushCommand, SNAPSHOT_USAGE,
+  snapshotCommand, SNAPSHOTS_DIFF_USAGE, SNAPSHOTS_LIST_USAGE, snapshotsCommand, VERIFY_USAGE, verifyCommand,
 } from './cli/snapshotCommands';
 import { VALIDATE_USAGE, validateCommand } from './cli/validateCommand';
 
@@ -28,25 +28,32 @@ commands:
       git revisions of a pointer file (HEAD~1:data/raw.snapshot).
   ${VERIFY_USAGE}
       Re-hash every object of the cache; list corrupt and missing ones (exit code 1 if any).
+  ${GC_USAGE}
+      Remove the objects no pointer file references, and temporary files older than an hour.
+      --dry-run lists what would go (count, bytes) and removes nothing.
+  ${PUSH_USAGE}
+  ${PULL_USAGE}
+      Copy the objects the pointer files need to / from a remote, a directory named in
+      .mlops/config.yaml (remotes: { NAME: { path: DIR } }, default: NAME). Only missing objects
+      move; each is verified (re-hashed) on arrival.
   mlops --version
 
 The snapshot commands work in the project root: the nearest folder above with .mlops/ or .git/.
 With --json they print one JSON document (errors too: {"error":{"code","message","path"}}).
 `;
 
+type SnapshotCommand = (argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream) => Promise<number>;
+const SNAPSHOT_COMMANDS: Record<string, SnapshotCommand> = {
+  snapshot: snapshotCommand, checkout: checkoutCommand, snapshots: snapshotsCommand, verify: verifyCommand,
+  gc: gcCommand, push: pushCommand, pull: pullCommand,
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && Object.hasOwn(SNAPSHOT_COMMANDS, command)) return SNAPSHOT_COMMANDS[command](rest, process.stdout, process.stderr);
   switch (command) {
     case 'validate':
       return validateCommand(rest, process.stdout, version);
-    case 'snapshot':
-      return snapshotCommand(rest, process.stdout, process.stderr);
-    case 'checkout':
-      return checkoutCommand(rest, process.stdout, process.stderr);
-    case 'snapshots':
-      return snapshotsCommand(rest, process.stdout, process.stderr);
-    case 'verify':
-      return verifyCommand(rest, process.stdout, process.stderr);
     case '--version':
       process.stdout.write(`${version}\n`);
       return 0;

@@ -176,3 +176,50 @@ describe('mlops checkout, snapshots list|diff, verify', () => {
     assert.match(text.stdout, /1 corrupt, 0 missing/);
   });
 });
+
+describe('mlops gc, push, pull', () => {
+  test('gc --dry-run lists, gc removes the unreferenced objects', () => {
+    const { root } = workspace();
+    mlops(root, 'snapshot', 'data/raw', '--json');
+    fs.writeFileSync(path.join(root, 'data/raw/sub/c.txt'), 'changed\n');
+    mlops(root, 'snapshot', 'data/raw', '--json');
+    const dry = mlops(root, 'gc', '--dry-run', '--json');
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual([json(dry).dryRun, json(dry).removed, json(dry).kept], [true, 2, 3]);
+    assert.match(mlops(root, 'gc', '--dry-run').stdout, /Would remove 2 unreferenced object\(s\)/);
+    const r = json(mlops(root, 'gc', '--json'));
+    assert.deepEqual([r.removed, r.bytes], [2, json(dry).bytes]);
+    assert.equal(json(mlops(root, 'gc', '--json')).removed, 0);
+    assert.equal(json(mlops(root, 'verify', '--json')).ok, true);
+    assert.equal(mlops(root, 'gc', 'data').code, 2);
+  });
+
+  test('push and pull print {pushed|pulled, bytes, skipped}; an unknown remote is a located error', () => {
+    const { root } = workspace();
+    const remote = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-snapcli-remote-'));
+    created.push(remote);
+    fs.mkdirSync(path.join(root, '.mlops'));
+    fs.writeFileSync(path.join(root, '.mlops/config.yaml'), `remotes:\n  share: { path: ${JSON.stringify(remote)} }\ndefault: share\n`);
+    mlops(root, 'snapshot', 'data/raw', '--json');
+    const p = mlops(root, 'push', '--json');
+    assert.equal(p.code, 0, p.stderr);
+    assert.deepEqual(Object.keys(json(p)), ['pushed', 'bytes', 'skipped']);
+    assert.deepEqual([json(p).pushed, json(p).skipped], [3, 0]);
+    const { root: b } = workspace();
+    fs.rmSync(path.join(b, 'data/raw'), { recursive: true });
+    fs.mkdirSync(path.join(b, '.mlops'));
+    fs.copyFileSync(path.join(root, '.mlops/config.yaml'), path.join(b, '.mlops/config.yaml'));
+    fs.copyFileSync(path.join(root, 'data/raw.snapshot'), path.join(b, 'data/raw.snapshot'));
+    const q = mlops(b, 'pull', '--remote', 'share', '--json');
+    assert.equal(q.code, 0, q.stderr);
+    assert.deepEqual(json(q), { pulled: 3, bytes: json(p).bytes, skipped: 0 });
+    assert.equal(mlops(b, 'checkout', 'data/raw', '--json').code, 0);
+    assert.equal(fs.readFileSync(path.join(b, 'data/raw/sub/c.txt'), 'utf8'), 'hello\n');
+    const bad = mlops(b, 'pull', '--remote', 'nas', '--json');
+    assert.equal(bad.code, 1);
+    assert.equal(json(bad).error.code, 'not-found');
+    assert.match(json(bad).error.message, /\.mlops\/config\.yaml: unknown remote 'nas' \(defined: share\)/);
+    assert.match(bad.stderr, /unknown remote 'nas'/);
+    assert.equal(mlops(b, 'pull', '--remote').code, 2);
+  });
+});

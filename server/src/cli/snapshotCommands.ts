@@ -1,5 +1,6 @@
 /**
- * The snapshot commands: `mlops snapshot`, `mlops checkout`, `mlops snapshots list|diff`, `mlops verify`.
+ * The snapshot commands: `mlops snapshot`, `mlops checkout`, `mlops snapshots list|diff`, `mlops verify`,
+ * `mlops gc`, `mlops push`, `mlops pull`.
  * Each takes --json and then prints exactly one JSON document on stdout, errors included
  * (`{"error":{"code":...,"message":...,"path":...}}`, exit 1); the message also goes to stderr.
  * The project root is the nearest ancestor of the current directory with `.mlops/` or `.git/`.
@@ -7,9 +8,11 @@
 import { checkout } from '../core/snapshots/checkout';
 import { diffSnapshotRefs, SnapshotDiff } from '../core/snapshots/diff';
 import { SnapshotError } from '../core/snapshots/errors';
+import { gc, GcReport } from '../core/snapshots/gc';
 import { HashCache, MemoryHashCache } from '../core/snapshots/hashCache';
 import { listSnapshots } from '../core/snapshots/list';
 import { displayPath, findProjectRoot } from '../core/snapshots/projectRoot';
+import { pull, push } from '../core/snapshots/remote';
 import { formatBytes, snapshot } from '../core/snapshots/snapshot';
 import { verifyCache, VerifyReport } from '../core/snapshots/verify';
 import { parseArgs, UsageError } from './args';
@@ -19,6 +22,9 @@ export const CHECKOUT_USAGE = 'mlops checkout PATH [--force] [--json]';
 export const SNAPSHOTS_LIST_USAGE = 'mlops snapshots list [--json]';
 export const SNAPSHOTS_DIFF_USAGE = 'mlops snapshots diff A B [--json]';
 export const VERIFY_USAGE = 'mlops verify [--json]';
+export const GC_USAGE = 'mlops gc [--dry-run] [--json]';
+export const PUSH_USAGE = 'mlops push [--remote NAME] [--json]';
+export const PULL_USAGE = 'mlops pull [--remote NAME] [--json]';
 
 type Out = NodeJS.WritableStream;
 
@@ -98,6 +104,43 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
   });
 }
 
+export async function gcCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  const { positionals, options } = parseArgs(argv, new Set());
+  checkOptions(options, ['dry-run', 'json']);
+  const json = options.has('json');
+  if (positionals.length) throw new UsageError('gc takes no PATH: it cleans the whole cache');
+  return reportErrors(json, out, err, async () => {
+    const r = gc({ root: findProjectRoot(process.cwd()), dryRun: options.has('dry-run') });
+    out.write(json ? `${JSON.stringify(r)}\n` : formatGc(r));
+    return 0;
+  });
+}
+
+export function pushCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  return transferCommand('push', argv, out, err);
+}
+
+export function pullCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  return transferCommand('pull', argv, out, err);
+}
+
+async function transferCommand(which: 'push' | 'pull', argv: string[], out: Out, err: Out): Promise<number> {
+  const { positionals, options } = parseArgs(argv, new Set(['remote']));
+  checkOptions(options, ['remote', 'json']);
+  const json = options.has('json');
+  if (positionals.length) throw new UsageError(`${which} takes no PATH: it moves the objects of every pointer file`);
+  const remote = options.get('remote');
+  if (remote === true) throw new UsageError('--remote needs a value');
+  return reportErrors(json, out, err, async () => {
+    const root = findProjectRoot(process.cwd());
+    const r = (which === 'push' ? push : pull)({ root, remote });
+    const key = which === 'push' ? 'pushed' : 'pulled';
+    if (json) out.write(`${JSON.stringify({ [key]: r.count, bytes: r.bytes, skipped: r.skipped })}\n`);
+    else out.write(`${which === 'push' ? 'Pushed' : 'Pulled'} ${r.count} object(s), ${formatBytes(r.bytes)} ${which === 'push' ? 'to' : 'from'} remote '${r.remote}'; ${r.skipped} already there.\n`);
+    return 0;
+  });
+}
+
 function checkOptions(options: Map<string, string | true>, allowed: string[]): void {
   for (const k of options.keys()) if (!allowed.includes(k)) throw new UsageError(`unknown option --${k}`);
 }
@@ -155,5 +198,13 @@ function formatVerify(r: VerifyReport): string {
   lines.push(`${r.objects} object(s), ${formatBytes(r.bytes)} checked: ${r.corrupt.length} corrupt, ${r.missing.length} missing.`);
   if (r.temporaryFiles) lines.push(`${r.temporaryFiles} temporary file(s) left by interrupted snapshots in .mlops/cache/tmp/ (harmless).`);
   if (r.corrupt.length) lines.push('Corrupt objects must be removed (chmod u+w, rm) and the data snapshotted again from a good copy.');
+  return `${lines.join('\n')}\n`;
+}
+
+function formatGc(r: GcReport): string {
+  const verb = r.dryRun ? 'Would remove' : 'Removed';
+  const lines = r.dryRun ? r.objects.map((o) => `would remove ${o}`) : [];
+  lines.push(`${verb} ${r.removed} unreferenced object(s), ${formatBytes(r.bytes)}; kept ${r.kept}.`);
+  if (r.temporaryFiles) lines.push(`${verb} ${r.temporaryFiles} old temporary file(s), ${formatBytes(r.temporaryBytes)}, from .mlops/cache/tmp/.`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,6 @@
 /** `snapshot()` on real files: objects, manifest bytes and ids checked against sha256sum, the stat cache, safety. */
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -10,6 +11,9 @@ import { snapshot } from '../../../server/src/core/snapshots/snapshot';
 import { StatCache } from '../../../server/src/core/store/statCache';
 import { Store } from '../../../server/src/core/store/store';
 import { ageFiles, isRoot, objectFile, objectsIn, project, rejectsWith, sha256sum, sha256sumOfBytes, writeFiles } from './snapshotFixture';
+
+/** The unprivileged user the root-only scenarios run as. */
+const NOBODY = 65534;
 
 const pool = new HashPool();
 after(() => pool.close());
@@ -211,10 +215,29 @@ describe('safety and errors', () => {
     await rejectsWith(snapshot({ root, target: 'data/raw', cwd: root, pool }), 'cache-not-writable', /Cannot write to the cache .*\.mlops\/cache/);
   });
 
-  test('an unreadable file is named', { skip: isRoot ? 'root reads any file' : false }, async () => {
+  test('an unreadable file is named', async () => {
     const root = project({ 'data/raw/a': 'a', 'data/raw/locked.csv': 'b' });
-    fs.chmodSync(path.join(root, 'data/raw/locked.csv'), 0);
-    await rejectsWith(snapshot({ root, target: 'data/raw', cwd: root, pool }), 'unreadable-file', /locked\.csv: permission denied/);
+    if (isRoot) {
+      // Root reads any file: run the same scenario in a child process as nobody (65534), which owns
+      // the project except for the permission bits of locked.csv.
+      execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, root]);
+      fs.chmodSync(root, 0o755);
+      fs.chmodSync(path.join(root, 'data/raw/locked.csv'), 0);
+      const script = `
+        const { snapshot } = require(${JSON.stringify(path.join(__dirname, '../../../server/src/core/snapshots/snapshot.js'))});
+        snapshot({ root: ${JSON.stringify(root)}, target: 'data/raw', cwd: ${JSON.stringify(root)} }).then(
+          () => console.log(JSON.stringify({ resolved: true })),
+          (e) => console.log(JSON.stringify({ name: e.constructor.name, code: e.code, message: e.message })));`;
+      const r = spawnSync(process.execPath, ['-e', script], { cwd: root, uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const e = JSON.parse(r.stdout);
+      assert.equal(e.name, 'SnapshotError', r.stdout);
+      assert.equal(e.code, 'unreadable-file', e.message);
+      assert.match(e.message, /locked\.csv: permission denied/);
+    } else {
+      fs.chmodSync(path.join(root, 'data/raw/locked.csv'), 0);
+      await rejectsWith(snapshot({ root, target: 'data/raw', cwd: root, pool }), 'unreadable-file', /locked\.csv: permission denied/);
+    }
     assert.deepEqual(fs.readdirSync(path.join(root, '.mlops/cache/tmp')), [], 'no temporary file left');
   });
 
