@@ -92,31 +92,11 @@ export class ObjectStore {
    * object is new, false when it already existed (the temporary file is then dropped).
    */
   commitTemp(tmp: string, sha256: string): boolean {
-    const dir = path.join(this.objectsDir, sha256.slice(0, 2));
-    const dest = path.join(dir, sha256.slice(2));
+    const dest = path.join(this.objectsDir, sha256.slice(0, 2), sha256.slice(2));
     try {
-      fs.mkdirSync(dir, { recursive: true });
-      try {
-        fs.linkSync(tmp, dest);
-      } catch (err) {
-        const code = errnoCode(err);
-        if (code === 'EEXIST') {
-          fs.unlinkSync(tmp);
-          return false;
-        }
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'EMLINK') throw err;
-        // No hard links here: check, then rename (a race can then replace an object with the same bytes).
-        if (fs.existsSync(dest)) {
-          fs.unlinkSync(tmp);
-          return false;
-        }
-        fs.renameSync(tmp, dest);
-        this.dirtyDirs.add(dir);
-        return true;
-      }
-      fs.unlinkSync(tmp);
-      this.dirtyDirs.add(dir);
-      return true;
+      const stored = linkObject(this.objectsDir, tmp, sha256);
+      if (stored) this.dirtyDirs.add(path.dirname(dest));
+      return stored;
     } catch (err) {
       throw this.writeError(err, dest);
     }
@@ -225,4 +205,34 @@ export function fsyncDir(dir: string): void {
 /** `sha256:<hex>` for display and JSON. */
 export function snapshotId(sha256: string): string {
   return `sha256:${sha256}`;
+}
+
+/**
+ * Gives a complete, fsynced, read-only temporary file its content address under `objectsDir`
+ * (a local cache or a remote). Linking never overwrites an existing object; where hard links are
+ * unavailable it checks, then renames (a race can then only replace an object with the same bytes).
+ * Returns true when the object is new (its directory then needs an fsync), false when it existed.
+ */
+export function linkObject(objectsDir: string, tmp: string, sha256: string): boolean {
+  const dir = path.join(objectsDir, sha256.slice(0, 2));
+  const dest = path.join(dir, sha256.slice(2));
+  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.linkSync(tmp, dest);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'EEXIST') {
+      fs.unlinkSync(tmp);
+      return false;
+    }
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'EMLINK') throw err;
+    if (fs.existsSync(dest)) {
+      fs.unlinkSync(tmp);
+      return false;
+    }
+    fs.renameSync(tmp, dest);
+    return true;
+  }
+  fs.unlinkSync(tmp);
+  return true;
 }

@@ -23,7 +23,7 @@ import * as jsyaml from 'js-yaml';
 import * as path from 'path';
 import { describeErrno, errnoCode, SnapshotError } from './errors';
 import { collectRoots, referencedObjects, RootProvider, SnapshotRoot } from './gc';
-import { fsyncDir, ObjectStore, snapshotId } from './objectStore';
+import { fsyncDir, linkObject, ObjectStore, snapshotId } from './objectStore';
 import { displayPath } from './projectRoot';
 
 export const CONFIG_FILE = path.join('.mlops', 'config.yaml');
@@ -233,7 +233,7 @@ function copyVerified(src: ObjectDir, dest: ObjectDir, sha256: string, dirty: Se
     } finally {
       fs.closeSync(fd);
     }
-    commitTemp(dest, tmp, sha256, dirty);
+    if (linkObject(dest.objectsDir, tmp, sha256)) dirty.add(path.join(dest.objectsDir, sha256.slice(0, 2)));
   } catch (err) {
     try {
       fs.unlinkSync(tmp);
@@ -243,32 +243,6 @@ function copyVerified(src: ObjectDir, dest: ObjectDir, sha256: string, dirty: Se
     throw err instanceof SnapshotError ? err : writeError(dest, err, tmp);
   }
   return size;
-}
-
-/** As ObjectStore.commitTemp: link (never overwriting an existing object), else check + rename. */
-function commitTemp(dest: ObjectDir, tmp: string, sha256: string, dirty: Set<string>): void {
-  const dir = path.join(dest.objectsDir, sha256.slice(0, 2));
-  const to = path.join(dir, sha256.slice(2));
-  fs.mkdirSync(dir, { recursive: true });
-  try {
-    fs.linkSync(tmp, to);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'EEXIST') {
-      fs.unlinkSync(tmp);
-      return;
-    }
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'EMLINK') throw err;
-    if (fs.existsSync(to)) {
-      fs.unlinkSync(tmp);
-      return;
-    }
-    fs.renameSync(tmp, to);
-    dirty.add(dir);
-    return;
-  }
-  fs.unlinkSync(tmp);
-  dirty.add(dir);
 }
 
 function writeError(dest: ObjectDir, err: unknown, where: string): SnapshotError {
