@@ -1,12 +1,14 @@
 // Bundles the extension client and the language server (+ CLI) with esbuild.
-// better-sqlite3 stays external: it is a native module loaded at run time by the server only.
+// Only the CLI opens the SQLite store: its bundle carries better-sqlite3's JavaScript, and the
+// native module is copied beside it (core/store/store.ts loads it from there), so the .vsix needs
+// no node_modules.
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
   bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true,
-  external: ['vscode', 'better-sqlite3'], logLevel: 'warning',
+  external: ['vscode'], logLevel: 'warning',
   define: { MLOPS_VERSION: JSON.stringify(pkg.version) },
 };
 await Promise.all([
@@ -17,3 +19,4 @@ await Promise.all([
   // The snapshot hashing threads (core/snapshots/hashPool.ts loads it from its own directory).
   esbuild.build({ ...common, entryPoints: ['server/src/core/snapshots/hashWorker.ts'], outfile: 'server/out/hashWorker.js', minifyWhitespace: true, minifySyntax: true }),
 ]);
+copyFileSync('node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'server/out/better_sqlite3.node');

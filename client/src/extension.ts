@@ -4,8 +4,11 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from 'vscode-languageclient/node';
 import { InitializationOptions, SERVER_NODE_FLAGS, ServerStatusNotification, ValidateWorkspaceRequest } from '../../server/src/protocol';
+import { registerSnapshotCommands } from './snapshots/snapshotCommands';
+import { SnapshotsRefresher } from './snapshots/snapshotsRefresher';
+import { SnapshotsTreeProvider } from './snapshots/snapshotsView';
 import { ServerStatusBar } from './statusBar';
 
 /** File names the server handles, whatever language id the editor assigned them. */
@@ -31,13 +34,28 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
       { scheme: 'file', pattern: '**/{pipeline,params,clusters}.yaml' },
       { scheme: 'file', pattern: '**/*.{pipeline,params}.yaml' },
     ],
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher(WATCHED_FILES), configurationSection: 'mlops' },
+    // Pointer files too: a new snapshot can settle a pipeline's "not in the local cache" warning.
+    synchronize: { fileEvents: [vscode.workspace.createFileSystemWatcher(WATCHED_FILES), vscode.workspace.createFileSystemWatcher('**/*.snapshot')], configurationSection: 'mlops' },
     outputChannel: log,
     initializationOptions,
   };
-  client = new LanguageClient('mlops', 'MLOps Language Server', serverOptions, clientOptions);
+  const languageClient = new LanguageClient('mlops', 'MLOps Language Server', serverOptions, clientOptions);
+  client = languageClient;
   context.subscriptions.push(client.onDidChangeState((e) => status.clientState(e.newState)));
   client.onNotification(ServerStatusNotification, (s) => status.update(s));
+
+  const snapshots = new SnapshotsTreeProvider(languageClient);
+  const snapshotsView = vscode.window.createTreeView('mlops.snapshots', { treeDataProvider: snapshots, showCollapseAll: true });
+  const refresher = new SnapshotsRefresher(snapshotsView, () => snapshots.refresh());
+  context.subscriptions.push(
+    snapshotsView,
+    refresher,
+    snapshots.onDidList((listed) => refresher.watchData(listed)),
+    registerSnapshotCommands({ client: languageClient, tree: snapshots, changed: () => refresher.schedule(), log }),
+    languageClient.onDidChangeState((e) => {
+      if (e.newState === State.Running) refresher.schedule();
+    }),
+  );
 
   context.subscriptions.push(
     vscode.commands.registerCommand('mlops.validateWorkspace', () => validateWorkspaceCommand()),
@@ -59,12 +77,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
       if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'mlops.server.nodePath');
     });
   }
-  return { validateWorkspace: () => validateWorkspaceCommand(true) };
+  return {
+    validateWorkspace: () => validateWorkspaceCommand(true),
+    snapshotsView: async () => {
+      const items = await snapshots.getChildren();
+      return items.map((i) => ({ label: String(i.label), description: String(i.description ?? ''), contextValue: i.contextValue }));
+    },
+  };
 }
 
 /** What the extension exposes to other extensions and to its end-to-end tests. */
 export interface MlopsApi {
   validateWorkspace(): Promise<{ files: number; errors: number; warnings: number } | undefined>;
+  /** The top-level items of the Snapshots view as it would show them now. */
+  snapshotsView(): Promise<{ label: string; description: string; contextValue?: string }[]>;
 }
 
 async function validateWorkspaceCommand(quiet = false): Promise<{ files: number; errors: number; warnings: number } | undefined> {

@@ -2,7 +2,7 @@
 import { UsageError } from './cli/args';
 import {
   CHECKOUT_USAGE, checkoutCommand, GC_USAGE, gcCommand, PULL_USAGE, pullCommand, PUSH_USAGE, pushCommand, SNAPSHOT_USAGE,
-  snapshotCommand, SNAPSHOTS_DIFF_USAGE, SNAPSHOTS_LIST_USAGE, snapshotsCommand, VERIFY_USAGE, verifyCommand,
+  snapshotCommand, SNAPSHOTS_DIFF_USAGE, SNAPSHOTS_LIST_USAGE, snapshotsCommand, STATUS_USAGE, statusCommand, VERIFY_USAGE, verifyCommand,
 } from './cli/snapshotCommands';
 import { VALIDATE_USAGE, validateCommand } from './cli/validateCommand';
 
@@ -26,6 +26,9 @@ commands:
   ${SNAPSHOTS_DIFF_USAGE}
       Added, removed and modified files between two snapshots: ids (sha256:...), pointer files, or
       git revisions of a pointer file (HEAD~1:data/raw.snapshot).
+  ${STATUS_USAGE}
+      For each pointer file: is the data beside it unchanged, modified since its snapshot, or
+      missing? Files unchanged since they were last hashed are not read.
   ${VERIFY_USAGE}
       Re-hash every object of the cache; list corrupt and missing ones (exit code 1 if any).
   ${GC_USAGE}
@@ -40,12 +43,13 @@ commands:
 
 The snapshot commands work in the project root: the nearest folder above with .mlops/ or .git/.
 With --json they print one JSON document (errors too: {"error":{"code","message","path"}}).
+With --progress they also print lines \`progress DONE TOTAL\` on stderr as they go.
 `;
 
 type SnapshotCommand = (argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream) => Promise<number>;
 const SNAPSHOT_COMMANDS: Record<string, SnapshotCommand> = {
   snapshot: snapshotCommand, checkout: checkoutCommand, snapshots: snapshotsCommand, verify: verifyCommand,
-  gc: gcCommand, push: pushCommand, pull: pullCommand,
+  gc: gcCommand, push: pushCommand, pull: pullCommand, status: statusCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

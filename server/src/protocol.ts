@@ -45,3 +45,126 @@ export interface DiagnosticFixData {
   fixes: { title: string; preferred?: boolean; edits: { range: LspRange; newText: string }[] }[];
 }
 interface LspRange { start: { line: number; character: number }; end: { line: number; character: number } }
+
+// ---- Snapshots (server/src/lsp/snapshots.ts). Paths are absolute file system paths. ----
+
+/** A pointer file and the state of the data beside it (`mlops status`). */
+export interface SnapshotSummary {
+  /** The project root (the folder holding .mlops/ or .git/). */
+  root: string;
+  /** PATH.snapshot. */
+  pointer: string;
+  /** PATH: the data it stands for. */
+  dataPath: string;
+  id?: string;
+  size?: number;
+  files?: number;
+  type?: 'directory' | 'file';
+  message?: string;
+  createdAt?: string;
+  /** The snapshot's object is in the local cache. */
+  cached?: boolean;
+  /** unchanged, modified (stale: the data changed since), data-missing, error. */
+  state: 'unchanged' | 'modified' | 'data-missing' | 'error';
+  /** The id the data has now, when modified. */
+  currentId?: string;
+  error?: string;
+}
+
+export interface ListSnapshotsResult {
+  snapshots: SnapshotSummary[];
+  /** Why some project could not be checked (the rest are listed). */
+  problems: string[];
+}
+
+/** Client -> server: every pointer file of the workspace folders, with its data's state. */
+export const ListSnapshotsRequest = new RequestType<Record<string, never>, ListSnapshotsResult, void>('mlops/snapshots/list');
+
+export interface SnapshotEntry {
+  name: string;
+  type: 'file' | 'directory';
+  size: number;
+  files: number;
+}
+
+/** Client -> server: the top-level entries of the snapshot a pointer file names (read from the cache). */
+export const SnapshotEntriesRequest = new RequestType<{ pointer: string }, { entries: SnapshotEntry[] }, void>('mlops/snapshots/entries');
+
+/**
+ * Sent with the long operations below: the server reports their advance as `OperationProgress`
+ * notifications carrying the same token. Cancelling the request stops the operation; what it
+ * already stored stays valid (snapshots and the cache are crash-safe).
+ */
+export interface ProgressParams {
+  progressToken?: string;
+}
+
+export const OperationProgressNotification = new NotificationType<{ token: string; done: number; total: number }>('mlops/operationProgress');
+
+export interface CreateSnapshotParams extends ProgressParams {
+  /** The file or folder to snapshot. */
+  path: string;
+  message?: string;
+}
+
+export interface CreateSnapshotResult {
+  id: string;
+  files: number;
+  size: number;
+  /** Objects that were new to the cache. */
+  stored: number;
+  pointer: string;
+}
+
+export const CreateSnapshotRequest = new RequestType<CreateSnapshotParams, CreateSnapshotResult, void>('mlops/snapshots/create');
+
+export interface CheckoutSnapshotParams extends ProgressParams {
+  /** The data path or its pointer file. */
+  path: string;
+  /** Discard local changes that are in no snapshot. */
+  force?: boolean;
+}
+
+export interface CheckoutSnapshotResult {
+  id: string;
+  files: number;
+  written: number;
+  removed: number;
+  unchanged: number;
+}
+
+export const CheckoutSnapshotRequest = new RequestType<CheckoutSnapshotParams, CheckoutSnapshotResult, void>('mlops/snapshots/checkout');
+
+export interface SnapshotComparison {
+  /** How each side was found, e.g. "data/raw.snapshot at 3f2a1b0 (HEAD~1)" and "data/raw.snapshot (working tree)". */
+  a: { label: string; id: string; files: number; size: number };
+  b: { label: string; id: string; files: number; size: number };
+  added: { path: string; size: number }[];
+  removed: { path: string; size: number }[];
+  modified: { path: string; oldSize: number; newSize: number }[];
+  unchanged: number;
+}
+
+/** Client -> server: the snapshot a pointer names against its previous version in git. */
+export const CompareWithPreviousRequest = new RequestType<{ pointer: string }, SnapshotComparison, void>('mlops/snapshots/compareWithPrevious');
+
+export interface VerifyCacheResult {
+  root: string;
+  objects: number;
+  bytes: number;
+  corrupt: { sha256: string; object: string; reason: string; detail?: string }[];
+  missing: { sha256: string; referencedBy: string[] }[];
+  ok: boolean;
+}
+
+/** Client -> server: re-hash every object of each project's cache (`mlops verify`). */
+export const VerifyCacheRequest = new RequestType<ProgressParams, { projects: VerifyCacheResult[] }, void>('mlops/cache/verify');
+
+/**
+ * The `data` of a failed snapshot request (LSP ResponseError): the stable code of the core's
+ * SnapshotError (e.g. `local-changes`, `missing-object`, `disk-full`) and the path concerned.
+ */
+export interface SnapshotErrorData {
+  code: string;
+  path?: string;
+}

@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  CompletionItem, CompletionList, createProtocolConnection, Diagnostic, DocumentSymbol, Hover, Location, MessageType, Position,
-  ProtocolConnection, PublishDiagnosticsParams, StreamMessageReader, StreamMessageWriter,
+  CancellationToken, CompletionItem, CompletionList, createProtocolConnection, Diagnostic, DocumentSymbol, Hover, Location, MessageType, NotificationType, Position,
+  ProtocolConnection, PublishDiagnosticsParams, RequestType, StreamMessageReader, StreamMessageWriter,
 } from 'vscode-languageserver-protocol/node';
 import { URI } from 'vscode-uri';
 
@@ -17,10 +17,15 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const SERVER_JS = path.join(REPO_ROOT, 'server', 'out', 'server.js');
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** A fresh copy of sample/ in a temporary directory, which a test may edit freely. */
+/**
+ * A fresh copy of sample/ in a temporary directory, which a test may edit freely. Its .mlops/ keeps
+ * config.yaml only: a cache or store left by someone trying the sample is not copied.
+ */
 export function copySample(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-protocol-'));
-  fs.cpSync(path.join(REPO_ROOT, 'sample'), dir, { recursive: true });
+  const sample = path.join(REPO_ROOT, 'sample');
+  const local = [path.join(sample, '.mlops', 'cache'), path.join(sample, '.mlops', 'mlops.db')];
+  fs.cpSync(sample, dir, { recursive: true, filter: (src) => !local.some((l) => src === l || src.startsWith(`${l}-`)) });
   return dir;
 }
 
@@ -176,6 +181,15 @@ export class LspTestClient {
 
   request<R>(method: string, params: unknown, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<R> {
     return withTimeout(this.connection.sendRequest<R>(method, params), method, timeoutMs);
+  }
+
+  /** A request of protocol.ts, typed by its RequestType. */
+  send<P, R>(type: RequestType<P, R, unknown>, params: P, token?: CancellationToken, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<R> {
+    return withTimeout(this.connection.sendRequest(type, params, token), type.method, timeoutMs);
+  }
+
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): void {
+    this.connection.onNotification(type, handler);
   }
 
   async completion(filePath: string, position: Position): Promise<CompletionItem[]> {

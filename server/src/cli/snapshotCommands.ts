@@ -11,17 +11,20 @@ import { SnapshotError } from '../core/snapshots/errors';
 import { gc, GcReport } from '../core/snapshots/gc';
 import { HashCache, MemoryHashCache } from '../core/snapshots/hashCache';
 import { listSnapshots } from '../core/snapshots/list';
-import { displayPath, findProjectRoot } from '../core/snapshots/projectRoot';
+import { displayPath } from '../core/snapshots/projectRoot';
+import { findProjectRoot } from '../core/workspace/projectRoot';
 import { pull, push } from '../core/snapshots/remote';
 import { formatBytes, snapshot } from '../core/snapshots/snapshot';
+import { snapshotStatus, SnapshotStatus } from '../core/snapshots/status';
 import { verifyCache, VerifyReport } from '../core/snapshots/verify';
 import { parseArgs, UsageError } from './args';
 
-export const SNAPSHOT_USAGE = 'mlops snapshot PATH [--message M] [--json]';
+export const SNAPSHOT_USAGE = 'mlops snapshot PATH [--message M] [--progress] [--json]';
 export const CHECKOUT_USAGE = 'mlops checkout PATH [--force] [--json]';
 export const SNAPSHOTS_LIST_USAGE = 'mlops snapshots list [--json]';
 export const SNAPSHOTS_DIFF_USAGE = 'mlops snapshots diff A B [--json]';
-export const VERIFY_USAGE = 'mlops verify [--json]';
+export const STATUS_USAGE = 'mlops status [--json]';
+export const VERIFY_USAGE = 'mlops verify [--progress] [--json]';
 export const GC_USAGE = 'mlops gc [--dry-run] [--json]';
 export const PUSH_USAGE = 'mlops push [--remote NAME] [--json]';
 export const PULL_USAGE = 'mlops pull [--remote NAME] [--json]';
@@ -30,14 +33,14 @@ type Out = NodeJS.WritableStream;
 
 export async function snapshotCommand(argv: string[], out: Out, err: Out): Promise<number> {
   const { positionals, options } = parseArgs(argv, new Set(['message']));
-  checkOptions(options, ['message', 'json']);
+  checkOptions(options, ['message', 'progress', 'json']);
   const json = options.has('json');
   if (positionals.length !== 1) throw new UsageError(`snapshot needs exactly one PATH (got ${positionals.length})`);
   const message = options.get('message');
   if (message === true) throw new UsageError('--message needs a value');
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(process.cwd());
-    const r = await withHashCache(root, err, (cache) => snapshot({ root, target: positionals[0], cache, message }));
+    const r = await withHashCache(root, err, (cache) => snapshot({ root, target: positionals[0], cache, message, onProgress: options.has('progress') ? progressLines(err) : undefined }));
     if (json) out.write(`${JSON.stringify({ id: r.id, files: r.files, size: r.size, stored: r.stored })}\n`);
     else {
       out.write(`Snapshot ${r.id} of ${displayPath(r.pointerFile.slice(0, -'.snapshot'.length))}: ${r.files} file(s), ${formatBytes(r.size)}, ${r.stored} new object(s).\n`);
@@ -92,13 +95,26 @@ export async function snapshotsCommand(argv: string[], out: Out, err: Out): Prom
   throw new UsageError(sub === undefined ? 'snapshots needs a subcommand: list or diff' : `unknown snapshots subcommand '${sub}': use list or diff`);
 }
 
-export async function verifyCommand(argv: string[], out: Out, err: Out): Promise<number> {
+export async function statusCommand(argv: string[], out: Out, err: Out): Promise<number> {
   const { positionals, options } = parseArgs(argv, new Set());
   checkOptions(options, ['json']);
   const json = options.has('json');
+  if (positionals.length) throw new UsageError('status takes no PATH: it checks every pointer file of the project');
+  return reportErrors(json, out, err, async () => {
+    const root = findProjectRoot(process.cwd());
+    const snapshots = await withHashCache(root, err, (cache) => snapshotStatus({ root, cache }));
+    out.write(json ? `${JSON.stringify({ snapshots })}\n` : formatStatus(snapshots));
+    return 0;
+  });
+}
+
+export async function verifyCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  const { positionals, options } = parseArgs(argv, new Set());
+  checkOptions(options, ['progress', 'json']);
+  const json = options.has('json');
   if (positionals.length) throw new UsageError('verify takes no PATH: it checks the whole cache');
   return reportErrors(json, out, err, async () => {
-    const report = await verifyCache({ root: findProjectRoot(process.cwd()) });
+    const report = await verifyCache({ root: findProjectRoot(process.cwd()), onProgress: options.has('progress') ? progressLines(err) : undefined });
     out.write(json ? `${JSON.stringify(report)}\n` : formatVerify(report));
     return report.ok ? 0 : 1;
   });
@@ -179,6 +195,32 @@ async function withHashCache<T>(root: string, err: Out, fn: (cache: HashCache) =
   } finally {
     close?.();
   }
+}
+
+/**
+ * `--progress`: a line `progress DONE TOTAL` on stderr as work advances, at most every 100 ms (the
+ * editor turns them into its progress notification).
+ */
+export function progressLines(err: Out): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (done < total && now - last < 100) return;
+    last = now;
+    err.write(`progress ${done} ${total}\n`);
+  };
+}
+
+const STATE_LABELS: Record<SnapshotStatus['state'], string> = {
+  unchanged: 'unchanged', modified: 'modified since its snapshot', 'data-missing': 'data missing (mlops checkout restores it)', error: 'error',
+};
+
+function formatStatus(snapshots: SnapshotStatus[]): string {
+  if (!snapshots.length) return 'No snapshots (no *.snapshot pointer file) in this project.\n';
+  const lines = snapshots.map((s) => `${s.path}  ${STATE_LABELS[s.state]}${s.error ? `: ${s.error}` : ''}${s.currentId ? ` (now ${s.currentId.slice(0, 19)})` : ''}`);
+  const changed = snapshots.filter((s) => s.state !== 'unchanged').length;
+  lines.push(changed ? `${changed} of ${snapshots.length} snapshot(s) differ from their data: run mlops snapshot PATH to record the data, or mlops checkout PATH to restore it.` : `All ${snapshots.length} snapshot(s) match their data.`);
+  return `${lines.join('\n')}\n`;
 }
 
 function formatDiff(d: SnapshotDiff): string {

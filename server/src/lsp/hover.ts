@@ -1,13 +1,19 @@
 /**
  * Hover in pipeline, params and clusters files: the schema documentation of a key (type, allowed
  * values, default), the meaning of an enum value, and for a name defined elsewhere what it
- * resolves to: `${params.train.lr}` shows "**train.lr** = `0.05` (params.yaml:12)".
+ * resolves to: `${params.train.lr}` shows "**train.lr** = `0.05` (params.yaml:12)"; a dataset's
+ * `snapshot: sha256:...` shows its file count, size and date.
  */
 import * as path from 'path';
 import { Hover, MarkupKind, Position, Range } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from 'vscode-uri';
+import { describeSnapshot } from '../core/snapshots/browse';
+import { ObjectStore } from '../core/snapshots/objectStore';
+import { formatBytes } from '../core/units';
 import { leavesUnder, paramsIndex } from '../core/validation/paramsIndex';
+import { SNAPSHOT_ID } from '../core/validation/pipeline';
+import { projectRootOf } from '../core/workspace/workspaceFiles';
 import { LineIndex } from '../core/yaml/lineIndex';
 import { getValue, stringValue } from '../core/yaml/yamlAst';
 import {
@@ -19,10 +25,30 @@ export function hover(doc: TextDocument, filePath: string, position: Position, w
   const c = cursorContext(doc.getText(), filePath, doc.offsetAt(position), workspace.context);
   if (!c || c.token.start === c.token.end) return null;
   const ref = referenceAt(c, filePath, workspace.context);
-  const markdown = ref ? referenceMarkdown(ref, filePath) : c.at === 'key' ? keyMarkdown(c) : valueMarkdown(c);
+  const markdown = ref ? referenceMarkdown(ref, filePath) : c.at === 'key' ? keyMarkdown(c) : snapshotMarkdown(c, filePath, workspace) ?? valueMarkdown(c);
   if (!markdown) return null;
   const span = ref ?? c.token;
   return { contents: { kind: MarkupKind.Markdown, value: markdown }, range: Range.create(doc.positionAt(span.start), doc.positionAt(span.end)) };
+}
+
+/** `snapshot: sha256:...` under a dataset: what the snapshot holds, from its pointer file or the local cache. */
+function snapshotMarkdown(c: CursorContext, filePath: string, workspace: ServerWorkspace): string | undefined {
+  const id = c.token.value;
+  if (c.fileKind !== 'pipeline' || c.path.length !== 3 || c.path[0] !== 'data' || c.path[2] !== 'snapshot' || typeof id !== 'string' || !SNAPSHOT_ID.test(id)) return undefined;
+  const root = projectRootOf(filePath, workspace.context);
+  const info = describeSnapshot(root, id.slice(7));
+  const head = `**Snapshot** \`${id.slice(0, 19)}…\``;
+  if (!info.cached && info.files === undefined) return `${head}\n\nNot in the local cache (${path.relative(root, new ObjectStore(root).objectsDir)}). \`mlops pull\` fetches it from the remote.`;
+  const facts = [
+    info.type === 'file' ? 'a file' : `${info.files} file${info.files === 1 ? '' : 's'}`,
+    info.size !== undefined && formatBytes(info.size),
+    info.createdAt && `${info.pointers.length ? 'taken' : 'stored'} ${info.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`,
+  ].filter(Boolean).join(' · ');
+  const lines = [`${head}: ${facts}`];
+  if (info.message) lines.push(`“${info.message}”`);
+  if (info.pointers.length) lines.push(`Named by ${info.pointers.map((p) => link(p, path.join(root, p))).join(', ')}.`);
+  if (!info.cached) lines.push('Not in the local cache: `mlops pull` fetches it from the remote.');
+  return lines.join('\n\n');
 }
 
 function keyMarkdown(c: CursorContext): string | undefined {

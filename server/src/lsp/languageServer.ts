@@ -3,6 +3,7 @@ import {
   Connection, DidChangeConfigurationNotification, FileChangeType, InitializeParams, InitializeResult, TextDocuments, TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { POINTER_SUFFIX } from '../core/snapshots/pointerFile';
 import { fileKind } from '../core/workspace/workspaceFiles';
 import { InitializationOptions, ValidateWorkspaceRequest } from '../protocol';
 import { codeActions } from './codeActions';
@@ -13,6 +14,7 @@ import { documentSymbols } from './documentSymbols';
 import { guarded } from './guard';
 import { hover } from './hover';
 import { ServerWorkspace, uriToPath } from './serverWorkspace';
+import { registerSnapshotRequests } from './snapshots';
 import { validateWorkspace } from './validateWorkspace';
 
 export function startLanguageServer(connection: Connection): void {
@@ -90,6 +92,15 @@ export function startLanguageServer(connection: Connection): void {
     for (const change of e.changes) {
       const p = uriToPath(change.uri);
       if (!p) continue;
+      if (p.endsWith(POINTER_SUFFIX)) {
+        // A snapshot was taken, pulled or removed: the pipelines' "not in the local cache" warnings may have changed.
+        workspace.forgetExistence();
+        for (const doc of documents.all()) {
+          const open = ours(doc.uri);
+          if (open && fileKind(open) === 'pipeline') diagnostics.schedule(open);
+        }
+        continue;
+      }
       const deleted = change.type === FileChangeType.Deleted;
       workspace.changedOnDisk(p, deleted);
       if (workspace.documentAt(p)) continue; // the editor's buffer wins over the disk
@@ -121,6 +132,7 @@ export function startLanguageServer(connection: Connection): void {
   }));
   connection.onCodeAction(guarded(connection, 'code actions', [], (params) => (ours(params.textDocument.uri) ? codeActions(params) : [])));
   connection.onRequest(ValidateWorkspaceRequest, async () => validateWorkspace(workspace, diagnostics));
+  registerSnapshotRequests(connection, workspace);
 
   documents.listen(connection);
   connection.listen();

@@ -62,6 +62,11 @@ export class ServerWorkspace implements FileSource {
     if (deleted) this.cache.forget(filePath);
   }
 
+  /** Files appeared or vanished outside the watched kinds (e.g. cache objects): check again. */
+  forgetExistence(): void {
+    this.existsCache.clear();
+  }
+
   recordLinks(pipelinePath: string, used: string[]): void {
     this.links.set(pipelinePath, new Set(used));
   }

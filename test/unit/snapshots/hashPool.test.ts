@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { HashPool } from '../../../server/src/core/snapshots/hashPool';
 import { project, sha256sum } from './snapshotFixture';
 
@@ -53,6 +54,31 @@ describe('HashPool', () => {
     assert.ok(ra[0]?.ok && rb[0]?.ok);
     assert.equal(ra[0].sha256, sha256sum(path.join(root, 'a')));
     assert.equal(rb[0].sha256, sha256sum(path.join(root, 'b')));
+  });
+
+  test('a thread that dies mid-batch is replaced and its batch run again; an idle one that died is not reused', async () => {
+    const chunk = Buffer.alloc(4 << 20);
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 20; i++) files[`f${i}`] = Buffer.concat([chunk, Buffer.from(String(i))]);
+    const root = project(files);
+    const own = new HashPool(2);
+    const threads = own as unknown as { workers: Worker[] };
+    const jobs = Object.keys(files).map((f) => ({ op: 'hash' as const, file: path.join(root, f), size: files[f].length }));
+    try {
+      const running = own.run(jobs);
+      while (threads.workers.length === 0) await new Promise((r) => setImmediate(r));
+      await threads.workers[0].terminate();
+      const results = await running;
+      assert.equal(own.threadsReplaced, 1);
+      results.forEach((r, i) => assert.ok(r?.ok && r.sha256 === sha256sum(jobs[i].file), `job ${i}`));
+
+      await Promise.all(threads.workers.map((w) => w.terminate())); // both die while idle
+      assert.equal(threads.workers.length, 0);
+      const again = await own.run(jobs.slice(0, 3));
+      assert.ok(again.every((r) => r?.ok));
+    } finally {
+      await own.close();
+    }
   });
 
   test('inline mode gives the same hashes', async () => {

@@ -18,6 +18,7 @@ import { HashJob, HashJobResult, runHashJob, WorkerRequest, WorkerResponse } fro
 
 const BATCH_FILES = 256;
 const BATCH_BYTES = 32 << 20;
+const MAX_RESPAWNS_PER_RUN = 2;
 
 export interface RunOptions {
   /** Called as results arrive (in completion order), with the number of jobs done so far. */
@@ -33,6 +34,8 @@ export interface RunOptions {
 export class HashPool {
   jobsRun = 0;
   bytesRead = 0;
+  /** Threads that died mid-batch and were replaced (their batch was run again). */
+  threadsReplaced = 0;
   private readonly workers: Worker[] = [];
   private readonly workerScript = path.join(__dirname, 'hashWorker.js');
   private readonly threads: number;
@@ -85,14 +88,12 @@ export class HashPool {
     const batches = makeBatches(jobs);
     let next = 0;
     const count = Math.min(this.threads, batches.length);
-    while (this.workers.length < count) {
-      this.workers.push(new Worker(this.workerScript));
-    }
-    // Referenced while they work (the process must wait for them), unreferenced when idle (an idle
-    // pool that nobody closed must not keep the process alive).
-    for (let k = 0; k < count; k++) this.workers[k].ref();
+    while (this.workers.length < count) this.workers.push(this.spawn());
+    let respawnsLeft = MAX_RESPAWNS_PER_RUN;
     await new Promise<void>((resolve, reject) => {
-      let active = 0;
+      /** The batch each working thread holds (a thread without an entry is idle). */
+      const inFlight = new Map<Worker, number>();
+      const retry: number[] = [];
       let settled = false;
       const cleanups: (() => void)[] = [];
       const finish = (err?: Error): void => {
@@ -106,19 +107,22 @@ export class HashPool {
         } else resolve();
       };
       const feed = (w: Worker): void => {
-        if (next >= batches.length || opts.signal?.aborted || (failed && stopOnError)) {
-          if (active === 0) finish();
+        const stop = opts.signal?.aborted || (failed && stopOnError);
+        if (stop || (retry.length === 0 && next >= batches.length)) {
+          if (inFlight.size === 0) finish();
           return;
         }
-        const b = next++;
-        active++;
+        const b = retry.length ? retry.shift()! : next++;
+        inFlight.set(w, b);
         const req: WorkerRequest = { batch: b, jobs: batches[b].map((i) => jobs[i]) };
         w.postMessage(req);
       };
-      for (let k = 0; k < count; k++) {
-        const w = this.workers[k];
+      const attach = (w: Worker): void => {
+        // Referenced while it works (the process must wait for it), unreferenced when idle (an idle
+        // pool that nobody closed must not keep the process alive).
+        w.ref();
         const onMessage = (res: WorkerResponse): void => {
-          active--;
+          inFlight.delete(w);
           try {
             const idx = batches[res.batch];
             res.results.forEach((r, j) => account(idx[j], r));
@@ -129,8 +133,27 @@ export class HashPool {
           }
           feed(w);
         };
-        const onError = (err: Error): void => finish(new Error(`hashing thread failed: ${err.message}`));
-        const onExit = (code: number): void => finish(new Error(`hashing thread exited with code ${code}`));
+        // A thread that dies mid-batch (seen once under heavy load: "exited with code 0") loses only
+        // that batch: its jobs are idempotent (hash, or copy to a fresh temporary name), so the batch
+        // goes to a new thread, a bounded number of times per run.
+        const onGone = (why: string): void => {
+          const batch = inFlight.get(w);
+          inFlight.delete(w);
+          if (settled) return;
+          if (batch === undefined) return; // idle: the exit listener below already dropped it
+          if (respawnsLeft-- <= 0) {
+            finish(new Error(`hashing thread ${why} (after ${MAX_RESPAWNS_PER_RUN} replacement threads in this run)`));
+            return;
+          }
+          retry.push(batch);
+          this.threadsReplaced++;
+          const fresh = this.spawn();
+          this.workers.push(fresh);
+          attach(fresh);
+          feed(fresh);
+        };
+        const onError = (err: Error): void => onGone(`failed: ${err.message}`);
+        const onExit = (code: number): void => onGone(`exited with code ${code}`);
         w.on('message', onMessage);
         w.on('error', onError);
         w.on('exit', onExit);
@@ -139,10 +162,23 @@ export class HashPool {
           w.off('error', onError);
           w.off('exit', onExit);
         });
-      }
-      for (let k = 0; k < count; k++) feed(this.workers[k]);
+      };
+      const starting = this.workers.slice(0, count);
+      for (const w of starting) attach(w);
+      for (const w of starting) feed(w);
     });
     return results;
+  }
+
+  /** A new thread that leaves the pool when it ends, whatever the reason. */
+  private spawn(): Worker {
+    const w = new Worker(this.workerScript);
+    w.on('error', () => undefined); // reported by the run's own listener; without one, an 'error' would throw
+    w.once('exit', () => {
+      const i = this.workers.indexOf(w);
+      if (i >= 0) this.workers.splice(i, 1);
+    });
+    return w;
   }
 
   async close(): Promise<void> {

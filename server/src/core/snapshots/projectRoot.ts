@@ -1,23 +1,5 @@
-/** Where the project (and its `.mlops/` cache) is, and paths relative to it. */
-import * as fs from 'fs';
+/** Paths relative to the project root, and as messages show them. */
 import * as path from 'path';
-
-/** The nearest ancestor of `start` (itself included) holding `.mlops/` or `.git/`, else `start`. */
-export function findProjectRoot(start: string): string {
-  const from = path.resolve(start);
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (isDir(path.join(dir, '.mlops')) || fs.existsSync(path.join(dir, '.git'))) return dir; // .git may be a file (worktrees)
-    if (path.dirname(dir) === dir) return from;
-  }
-}
-
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /** `p` relative to `root` with POSIX separators, or undefined when it is outside `root`. '' is the root itself. */
 export function relativeInside(root: string, p: string): string | undefined {

@@ -52,6 +52,7 @@ export function resolveRemote(root: string, name?: string): Remote {
   } catch (err) {
     throw bad(`is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
+  if (doc === null || doc === undefined) doc = {}; // only comments, as in a fresh project
   if (!isRecord(doc)) throw bad("expected a mapping with 'remotes' (and optionally 'default').");
   const remotes = doc.remotes;
   if (remotes === undefined) throw bad("no 'remotes' are defined (remotes: { NAME: { path: DIR } }).");

@@ -41,6 +41,8 @@ export interface SnapshotOptions {
   pool?: HashPool;
   message?: string;
   now?: () => Date;
+  /** Files read so far out of those to read (an unchanged tree reads none). */
+  onProgress?: (done: number, total: number) => void;
   /** Free bytes on the cache's disk (tests simulate a full disk with it). */
   freeBytes?: () => number;
 }
@@ -110,6 +112,7 @@ export async function snapshot(opts: SnapshotOptions): Promise<SnapshotResult> {
     try {
       await pool.run(jobs, {
         signal: abort.signal,
+        onProgress: opts.onProgress,
         onResult: (k, r) => {
           const job = jobs[k] as Extract<HashJob, { op: 'store' }>;
           const f = files[toRead[k]];

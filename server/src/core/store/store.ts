@@ -17,7 +17,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import Database from 'better-sqlite3';
+import { ensureLocalFilesIgnored } from '../workspace/projectRoot';
 import { applyMigrations, Migration, MigrationError, MIGRATIONS, SchemaTooNewError, userVersion } from './migrations';
+
+/**
+ * The bundled CLI (server/out/cli.js) carries better-sqlite3's JavaScript and has its native module
+ * copied beside it (scripts/build.mjs), so the packaged extension needs no node_modules. Run from
+ * the sources, the module is found in node_modules as usual.
+ */
+const BUNDLED_BINDING = ((file) => (fs.existsSync(file) ? file : undefined))(path.join(__dirname, 'better_sqlite3.node'));
 
 export const STORE_DIR = '.mlops';
 export const STORE_FILE = 'mlops.db';
@@ -82,10 +90,11 @@ export class Store {
         'Open an existing project folder (the one holding pipeline.yaml).');
     }
     checkLocation(dir, dbPath);
+    ensureLocalFilesIgnored(dir);
     let db: Database.Database | undefined;
     try {
       const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-      db = new Database(dbPath, { timeout: busyTimeoutMs });
+      db = new Database(dbPath, { timeout: busyTimeoutMs, nativeBinding: BUNDLED_BINDING });
       // The first statement is also where SQLite notices a file that is not a database.
       switchToWal(db, busyTimeoutMs);
       db.pragma('synchronous = NORMAL');

@@ -1,6 +1,7 @@
 /** Semantic rules of pipeline.yaml beyond its schema (PRODUCT.md), each at the exact range. */
 import * as path from 'path';
 import { deref, getPair, getValue, numberValue, Pair, ParsedYaml, scalarValue, stringValue, YamlNode } from '../yaml/yamlAst';
+import { ObjectStore } from '../snapshots/objectStore';
 import {
   clustersPathFor, paramsPathFor, projectRootOf, readParsed, workspaceRootOf, WorkspaceContext,
 } from '../workspace/workspaceFiles';
@@ -238,14 +239,14 @@ function checkCycles(stages: Pair[], report: Report): void {
 function checkData(root: YamlNode, filePath: string, ctx: WorkspaceContext, report: Report): void {
   const data = deref(getValue(root, 'data'));
   if (data?.kind !== 'map') return;
-  const cacheRoot = path.join(projectRootOf(filePath, ctx), '.mlops', 'cache', 'sha256');
+  const store = new ObjectStore(projectRootOf(filePath, ctx));
   for (const entry of data.pairs) {
     const snap = getValue(entry.value, 'snapshot');
     const id = stringValue(snap);
     if (!snap || !id || !SNAPSHOT_ID.test(id)) continue; // the schema reports a malformed id
-    const hex = id.slice(7);
-    if (!ctx.source.exists(path.join(cacheRoot, hex.slice(0, 2), hex.slice(2)))) {
-      report(snap, 'snapshot-not-cached', `Snapshot ${id.slice(0, 19)}... of '${entry.keyText}' is not in the local cache (${path.relative(workspaceRootOf(filePath, ctx), cacheRoot) || cacheRoot}). Pull it from the remote or snapshot the data again.`, 'warning');
+    if (!ctx.source.exists(store.objectPath(id.slice(7)))) {
+      const cache = path.relative(workspaceRootOf(filePath, ctx), store.objectsDir) || store.objectsDir;
+      report(snap, 'snapshot-not-cached', `Snapshot ${id.slice(0, 19)}... of '${entry.keyText}' is not in the local cache (${cache}). Pull it with \`mlops pull\`, or snapshot the data again.`, 'warning');
     }
   }
 }

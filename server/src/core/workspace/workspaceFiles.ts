@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { MAX_YAML_BYTES, parseYaml, ParsedYaml, reparse } from '../yaml/yamlAst';
+import { findProjectRoot } from './projectRoot';
 
 export type FileKind = 'pipeline' | 'params' | 'clusters';
 
@@ -100,14 +101,9 @@ export function workspaceRootOf(filePath: string, ctx: WorkspaceContext): string
   return holders[0] ?? path.dirname(filePath);
 }
 
-/** The project root for `.mlops/`: the nearest ancestor with a `.mlops` folder, else the workspace root. */
+/** The project root holding the `.mlops/` cache that a pipeline's snapshot ids refer to (see projectRoot.ts). */
 export function projectRootOf(filePath: string, ctx: WorkspaceContext): string {
-  const stop = workspaceRootOf(filePath, ctx);
-  for (let dir = path.dirname(filePath); ; dir = path.dirname(dir)) {
-    if (ctx.source.exists(path.join(dir, '.mlops'))) return dir;
-    if (dir === stop || path.dirname(dir) === dir) break;
-  }
-  return stop;
+  return findProjectRoot(path.dirname(filePath), (dir) => ctx.source.exists(path.join(dir, '.mlops')) || ctx.source.exists(path.join(dir, '.git')));
 }
 
 export function isInside(root: string, filePath: string): boolean {

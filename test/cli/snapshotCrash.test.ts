@@ -5,10 +5,6 @@
  * complete, and in the end an uninterrupted rerun must give the same id as a snapshot of a pristine
  * copy of the data in another project.
  *
- * Not part of `npm test` yet (run it with `npm run test:stress`): in 1 of 11 runs on a loaded
- * machine `mlops verify` itself failed with "hashing thread exited with code 0" (seed 1201258690,
- * not reproducible on replay), a HashPool bug to find before this joins the suite.
- *
  * The kill moments come from a seeded PRNG; the seed is printed (set MLOPS_CRASH_SEED to replay).
  * A run that finishes before its kill is checked like the final one, and the cache is then reset
  * (cache, stat cache, pointer file) so that the next kills land in a snapshot with work to do.

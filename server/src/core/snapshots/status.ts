@@ -1,0 +1,95 @@
+/**
+ * `mlops status`: for each pointer file, whether the data beside it is still what it names (as
+ * `dvc status` tells). Files whose stamp is in the stat cache are not read; the others are hashed,
+ * without storing anything, and recorded in the stat cache so the next status is a stat per file.
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { resolveDataPath } from './dataPath';
+import { SnapshotError } from './errors';
+import { hashFiles } from './fileHashes';
+import { HashCache } from './hashCache';
+import { HashPool } from './hashPool';
+import { serializeManifest } from './manifest';
+import { ListedSnapshot, listSnapshots } from './list';
+import { ObjectStore } from './objectStore';
+import { SnapshotType } from './pointerFile';
+import { walkTarget } from './walk';
+
+/**
+ * unchanged: the data hashes to the pointer's id; modified: it does not; data-missing: the data path
+ * does not exist (e.g. a fresh clone before `mlops checkout`); error: the pointer or the data cannot
+ * be read (see `error`).
+ */
+export type DataState = 'unchanged' | 'modified' | 'data-missing' | 'error';
+
+export interface SnapshotStatus extends ListedSnapshot {
+  state: DataState;
+  /** The id the data has now, when modified. */
+  currentId?: string;
+}
+
+export interface StatusOptions {
+  root: string;
+  cache: HashCache;
+  pool?: HashPool;
+  /** Only these pointer files (relative to the root, POSIX), default all. */
+  only?: string[];
+}
+
+export async function snapshotStatus(opts: StatusOptions): Promise<SnapshotStatus[]> {
+  const root = path.resolve(opts.root);
+  const store = new ObjectStore(root);
+  const fsNow = fileSystemClock(store);
+  const listed = listSnapshots(root).filter((s) => !opts.only || opts.only.includes(s.pointer));
+  const pool = opts.pool ?? new HashPool();
+  try {
+    const out: SnapshotStatus[] = [];
+    for (const s of listed) out.push(await statusOf(root, s, opts.cache, pool, fsNow));
+    return out;
+  } finally {
+    if (!opts.pool) await pool.close();
+  }
+}
+
+async function statusOf(root: string, s: ListedSnapshot, cache: HashCache, pool: HashPool, fsNow: bigint): Promise<SnapshotStatus> {
+  if (s.error || !s.sha256) return { ...s, state: 'error' };
+  try {
+    const { abs, realRoot } = resolveDataPath(root, s.path, root, false);
+    if (!fs.existsSync(abs)) return { ...s, state: 'data-missing' };
+    const walked = walkTarget(root, realRoot, abs);
+    const { hashes } = await hashFiles(walked.files, cache, pool, fsNow);
+    const current = contentId(walked.type, walked.files, hashes);
+    return current === s.sha256 ? { ...s, state: 'unchanged' } : { ...s, state: 'modified', currentId: `sha256:${current}` };
+  } catch (err) {
+    return { ...s, state: 'error', error: err instanceof SnapshotError ? err.message : String(err) };
+  }
+}
+
+/** The snapshot id that files with these hashes have: the manifest's hash, or the single file's. */
+export function contentId(type: SnapshotType, files: readonly { path: string; size: number }[], hashes: readonly string[]): string {
+  if (type === 'file') return hashes[0];
+  const bytes = serializeManifest(files.map((f, i) => ({ path: f.path, sha256: hashes[i], size: f.size })));
+  return crypto.createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * The file system's clock, read from a probe file in the cache's temporary folder; 0 (record no
+ * stamp) when there is no cache yet (status creates nothing) or it cannot be written (status must
+ * work on a read-only checkout).
+ */
+function fileSystemClock(store: ObjectStore): bigint {
+  const probe = store.newTempPath();
+  try {
+    const fd = fs.openSync(probe, 'wx', 0o600);
+    try {
+      return fs.fstatSync(fd, { bigint: true }).mtimeNs;
+    } finally {
+      fs.closeSync(fd);
+      fs.unlinkSync(probe);
+    }
+  } catch {
+    return 0n;
+  }
+}
