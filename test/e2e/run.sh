@@ -54,7 +54,7 @@ export XDG_CONFIG_HOME="$RUN/xdg-config" XDG_DATA_HOME="$RUN/xdg-data" XDG_CACHE
 # broken files), one for the UI test with the broken fixture as broken.pipeline.yaml.
 cp -r "$ROOT/sample" "$RUN/ws-ext"
 cp -r "$ROOT/sample" "$RUN/ws-ui"
-rm -rf "$RUN/ws-ext/.mlops" "$RUN/ws-ui/.mlops"
+rm -rf "$RUN"/ws-*/.mlops/cache "$RUN"/ws-*/.mlops/mlops.db* "$RUN"/ws-*/data/*.snapshot
 if [ -f "$ROOT/test/fixtures/broken-pipeline.yaml" ]; then
   cp "$ROOT/test/fixtures/broken-pipeline.yaml" "$RUN/ws-ui/broken.pipeline.yaml"
 else # the fixture is the sample pipeline with the typo needz: in a stage

@@ -3,7 +3,10 @@
 //   open broken.pipeline.yaml from the Explorer -> the MLOps error in the Problems panel ->
 //   cursor on it -> quick fix "Change to 'needs'" -> the problem disappears ->
 //   the MLOps activity-bar view with its "Validate Workspace" button -> click it -> notification.
-// Screenshots: $SHOTS/problems.png, quickfix.png, mlops-view.png, validate.png (failure.png on failure).
+//   -> Explorer: right-click data/raw -> "Snapshot Folder..." -> notification -> the MLOps Snapshots
+//   view lists data/raw with its short id, size and file count -> expand it into its entries.
+// Screenshots: $SHOTS/problems.png, quickfix.png, mlops-view.png, validate.png, snapshots.png
+// (failure.png on failure).
 //
 // env: CS_BASE (http://127.0.0.1:PORT), WS (workspace folder containing broken.pipeline.yaml),
 //      SHOTS (screenshot folder, default test-results/e2e), VERBOSE=1 (browser console)
@@ -137,6 +140,38 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     log('notification:', (await toast.first().innerText()).split('\n').find((l) => /checked/.test(l)));
     await page.waitForTimeout(1000); // let the toast finish sliding in before the screenshot
     await shot('validate.png');
+
+    step('snapshot data/raw from the Explorer context menu');
+    await page.keyboard.press('Control+Shift+E');
+    const dataFolder = page.getByRole('treeitem', { name: 'data', exact: true });
+    await dataFolder.first().waitFor({ timeout: 15000 });
+    if ((await dataFolder.first().getAttribute('aria-expanded')) !== 'true') await dataFolder.first().click();
+    const rawFolder = page.getByRole('treeitem', { name: 'raw', exact: true });
+    await rawFolder.first().waitFor({ timeout: 15000 });
+    await rawFolder.first().click({ button: 'right' });
+    const menuItem = page.locator('.context-view .monaco-menu .action-item', { hasText: 'Snapshot Folder...' });
+    await menuItem.first().waitFor({ timeout: 10000 });
+    log('the Explorer context menu offers "Snapshot Folder..."');
+    // Monaco menus act on the focused entry: point at it, then Enter (a plain click can land before the menu listens).
+    await menuItem.first().hover();
+    await page.locator('.context-view .monaco-menu .action-item.focused', { hasText: 'Snapshot Folder...' }).first().waitFor({ timeout: 5000 });
+    await page.keyboard.press('Enter');
+    const snapToast = page.locator('.notifications-toasts', { hasText: /Snapshot sha256:[0-9a-f]+… of data\/raw/ });
+    await snapToast.first().waitFor({ timeout: 30000 });
+    log('notification:', (await snapToast.first().innerText()).split('\n').find((l) => /Snapshot sha256/.test(l)));
+
+    step('the snapshot in the MLOps Snapshots view');
+    await page.locator('.activitybar [aria-label^="MLOps"]').first().click();
+    const snapItem = page.locator('.pane', { hasText: 'Snapshots' }).getByRole('treeitem', { name: /data\/raw/ });
+    await snapItem.first().waitFor({ timeout: 20000 });
+    const description = (await snapItem.first().innerText()).replace(/\s+/g, ' ').trim();
+    if (!/data\/raw\s*[0-9a-f]{8} · [\d.]+ (B|KiB|MiB) · \d+ files?/.test(description)) throw new Error(`unexpected Snapshots item: "${description}"`);
+    log('Snapshots view shows:', description);
+    await snapItem.first().click(); // expand it into its entries
+    await page.locator('.pane', { hasText: 'Snapshots' }).getByRole('treeitem', { name: /applications\.csv/ }).first().waitFor({ timeout: 15000 });
+    log('expanded: applications.csv is listed');
+    await page.waitForTimeout(500);
+    await shot('snapshots.png');
     ok = true;
   } catch (e) {
     log(`FAILED at step "${stepName}":`, String(e.message || e).split('\n')[0]);

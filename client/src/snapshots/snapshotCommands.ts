@@ -58,7 +58,7 @@ class SnapshotCommands {
     if (!result) return undefined;
     const detail = `${result.files} file(s), ${formatBytes(result.size)}, ${result.stored} new object(s) in the cache`;
     this.ctx.log.info(`Snapshot ${result.id} of ${target.fsPath}: ${detail}`);
-    void vscode.window.showInformationMessage(`Snapshot ${result.id.slice(0, 15)}… of ${shown}: ${detail}. Commit ${path.basename(result.pointer)} with git.`, 'Open Pointer File').then((pick) => {
+    void vscode.window.showInformationMessage(`Snapshot ${result.id.slice(0, 15)}… of ${shown}: ${detail}. Commit ${vscode.workspace.asRelativePath(result.pointer)} with git.`, 'Open Pointer File').then((pick) => {
       if (pick) void vscode.window.showTextDocument(vscode.Uri.file(result.pointer));
     });
     return result;

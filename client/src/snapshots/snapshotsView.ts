@@ -19,14 +19,13 @@ export class SnapshotItem extends vscode.TreeItem {
     const s = snapshot;
     this.id = `snapshot:${s.pointer}`;
     this.resourceUri = vscode.Uri.file(s.pointer);
-    const facts = s.id ? [s.id.slice(7, 15), s.size !== undefined ? formatBytes(s.size) : undefined, s.type === 'file' ? undefined : `${s.files} files`] : [];
+    const facts = s.id ? [s.id.slice(7, 15), s.size !== undefined ? formatBytes(s.size) : undefined, s.type === 'file' ? undefined : plural(s.files ?? 0, 'file')] : [];
     const mark = STATE_MARKS[s.state] ?? (s.cached === false ? 'not in cache' : undefined);
     this.description = [...facts.filter(Boolean), mark && `(${mark})`].filter(Boolean).join(' · ');
     this.iconPath = iconOf(s);
     this.tooltip = tooltipOf(s);
     // What the context menus offer (package.json `viewItem` clauses): snapshot, snapshot-stale...
     this.contextValue = `snapshot-${s.state}${s.cached === false ? '-uncached' : ''}`;
-    this.command = { command: 'vscode.open', title: 'Open Pointer File', arguments: [vscode.Uri.file(s.pointer)] };
   }
 }
 
@@ -34,7 +33,7 @@ export class SnapshotEntryItem extends vscode.TreeItem {
   constructor(parent: SnapshotSummary, entry: SnapshotEntry) {
     super(entry.name, vscode.TreeItemCollapsibleState.None);
     this.id = `snapshot-entry:${parent.pointer}/${entry.name}`;
-    this.description = entry.type === 'directory' ? `${formatBytes(entry.size)} · ${entry.files} files` : formatBytes(entry.size);
+    this.description = entry.type === 'directory' ? `${formatBytes(entry.size)} · ${plural(entry.files, 'file')}` : formatBytes(entry.size);
     this.iconPath = entry.type === 'directory' ? vscode.ThemeIcon.Folder : vscode.ThemeIcon.File;
     this.resourceUri = vscode.Uri.file(path.join(parent.dataPath, entry.name));
     this.contextValue = 'snapshot-entry';
@@ -96,6 +95,10 @@ const STATE_MARKS: Partial<Record<SnapshotSummary['state'], string>> = {
   error: 'error',
 };
 
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function labelOf(s: SnapshotSummary): string {
   const rel = path.relative(s.root, s.dataPath);
   return rel.split(path.sep).join('/');
@@ -119,7 +122,7 @@ function tooltipOf(s: SnapshotSummary): vscode.MarkdownString {
   md.appendMarkdown(`**${labelOf(s)}**\n\n`);
   if (s.error) md.appendMarkdown(`${escape(s.error)}\n\n`);
   if (s.id) md.appendMarkdown(`\`${s.id}\`\n\n`);
-  if (s.size !== undefined) md.appendMarkdown(`${formatBytes(s.size)} in ${s.files} file(s)${s.createdAt ? `, taken ${s.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : ''}\n\n`);
+  if (s.size !== undefined) md.appendMarkdown(`${formatBytes(s.size)} in ${plural(s.files ?? 0, 'file')}${s.createdAt ? `, taken ${s.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : ''}\n\n`);
   if (s.message) md.appendMarkdown(`“${escape(s.message)}”\n\n`);
   if (s.state === 'modified') md.appendMarkdown(`$(warning) The data changed since this snapshot${s.currentId ? ` (it is now \`${s.currentId.slice(0, 19)}…\`)` : ''}: snapshot it again to record it, or check out the snapshot to restore it.\n\n`);
   if (s.state === 'data-missing') md.appendMarkdown('$(cloud-download) The data is not in the workspace: **Checkout Snapshot** restores it from the cache.\n\n');

@@ -14,6 +14,7 @@ const REPO = path.resolve(__dirname, '../../../..'); // out/test/e2e/suite -> re
 
 interface MlopsApi {
   validateWorkspace(): Promise<{ files: number; errors: number; warnings: number } | undefined>;
+  snapshotsView(): Promise<{ label: string; description: string; contextValue?: string }[]>;
 }
 
 function workspaceRoot(): vscode.Uri {
@@ -135,7 +136,7 @@ describe('MLOps Workbench in a real VS Code', function () {
 
   it('registers its commands', async function () {
     const commands = await vscode.commands.getCommands(true);
-    for (const c of ['mlops.validateWorkspace', 'mlops.showOutput', 'mlops.restartServer']) {
+    for (const c of ['mlops.validateWorkspace', 'mlops.showOutput', 'mlops.restartServer', 'mlops.snapshotFolder', 'mlops.checkoutSnapshot', 'mlops.compareWithPreviousSnapshot', 'mlops.verifyCache', 'mlops.refreshSnapshots']) {
       assert.ok(commands.includes(c), `command ${c} is registered`);
     }
   });
@@ -221,5 +222,38 @@ describe('MLOps Workbench in a real VS Code', function () {
     assert.ok(result.files >= 3, `files >= 3, got ${result.files}`);
     assert.ok(result.errors >= 1, `the unopened broken pipeline is still counted, got ${JSON.stringify(result)}`);
     assert.ok(mlopsDiagnostics(fileUri('unopened.pipeline.yaml')).some(isUnknownNeedz), 'its diagnostic is still in getDiagnostics');
+  });
+
+  it('snapshots the sample data with "Snapshot Folder" and shows it in the Snapshots view', async function () {
+    this.timeout(60_000);
+    const raw = vscode.Uri.joinPath(workspaceRoot(), 'data', 'raw');
+    const result = await vscode.commands.executeCommand<{ id: string; files: number; size: number; pointer: string } | undefined>('mlops.snapshotFolder', raw);
+    assert.ok(result, 'the command returns the snapshot');
+    assert.match(result.id, /^sha256:[0-9a-f]{64}$/);
+    assert.strictEqual(result.files, fs.readdirSync(raw.fsPath).length);
+    const pointer = fs.readFileSync(`${raw.fsPath}.snapshot`, 'utf8');
+    assert.ok(pointer.includes(`sha256: ${result.id.slice(7)}`), `the pointer file names the snapshot:\n${pointer}`);
+
+    const items = await api.snapshotsView();
+    const item = items.find((i) => i.label === 'data/raw');
+    assert.ok(item, `the view lists data/raw; it shows ${JSON.stringify(items)}`);
+    assert.ok(item.description.startsWith(result.id.slice(7, 15)), `short id first in "${item.description}"`);
+    assert.match(item.description, /\d+ files?/);
+    assert.strictEqual(item.contextValue, 'snapshot-unchanged');
+  });
+
+  it('marks the snapshot stale once its data changes, and verifies the cache', async function () {
+    this.timeout(60_000);
+    const csv = path.join(workspaceRoot().fsPath, 'data', 'raw', 'applications.csv');
+    fs.appendFileSync(csv, '\n');
+    const item = (await api.snapshotsView()).find((i) => i.label === 'data/raw');
+    assert.ok(item);
+    assert.strictEqual(item.contextValue, 'snapshot-modified');
+    assert.match(item.description, /changed since snapshot/);
+
+    const verified = await vscode.commands.executeCommand<{ ok: boolean; objects: number } | undefined>('mlops.verifyCache');
+    assert.ok(verified, 'Verify Cache returns its result');
+    assert.strictEqual(verified.ok, true);
+    assert.ok(verified.objects >= 2, `the files and the manifest are objects, got ${verified.objects}`);
   });
 });

@@ -15,6 +15,7 @@ export type SnapshotErrorCode =
   | 'unreadable-file'
   | 'file-changed'          // modified while it was being read
   | 'cache-not-writable'
+  | 'cache-busy'            // gc and a snapshot/pull would run at once (cacheLock.ts)
   | 'disk-full'
   | 'io-error'
   | 'bad-pointer'           // a pointer file that cannot be read or parsed
