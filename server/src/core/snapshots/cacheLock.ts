@@ -16,6 +16,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { describeErrno, errnoCode, SnapshotError } from './errors';
+import { ensureLocalFilesIgnored } from '../workspace/projectRoot';
 import { displayPath } from './projectRoot';
 
 const GC_LOCK = 'gc';
@@ -78,6 +79,7 @@ function locksDir(cacheDir: string): string {
   const dir = path.join(cacheDir, 'locks');
   try {
     fs.mkdirSync(dir, { recursive: true });
+    ensureLocalFilesIgnored(path.dirname(cacheDir));
   } catch (err) {
     throw new SnapshotError('cache-not-writable', `Cannot create ${displayPath(dir)}: ${describeErrno(err)}. The cache must be writable.`, dir);
   }

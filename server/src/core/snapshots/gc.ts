@@ -11,11 +11,13 @@
  *
  * Safety first: when the references cannot be known for sure (a pointer file that does not parse,
  * a directory snapshot whose manifest is missing or unreadable), gc removes nothing and says why.
- * Objects are read-only (0444); unlinking only needs the directory writable. gc must not run
- * while a snapshot is being taken: the new objects exist before the pointer file that names them.
+ * Objects are read-only (0444); unlinking only needs the directory writable. gc never runs while a
+ * snapshot is being taken (the new objects exist before the pointer file that names them): they
+ * exclude each other through cacheLock.ts.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { lockForGc } from './cacheLock';
 import { describeErrno, SnapshotError } from './errors';
 import { findPointerFiles } from './list';
 import { parseManifest } from './manifest';
@@ -109,6 +111,16 @@ export function gc(opts: GcOptions): GcReport {
   const root = path.resolve(opts.root);
   const store = new ObjectStore(root);
   const dryRun = opts.dryRun ?? false;
+  if (dryRun) return collect(root, store, opts, dryRun);
+  const lock = lockForGc(store.cacheDir);
+  try {
+    return collect(root, store, opts, dryRun);
+  } finally {
+    lock.release();
+  }
+}
+
+function collect(root: string, store: ObjectStore, opts: GcOptions, dryRun: boolean): GcReport {
   const refs = referencedObjects(store, collectRoots(root, opts.providers));
   const { objects } = store.listObjects();
   const garbage = objects.filter((o) => !refs.has(o));
