@@ -4,6 +4,7 @@
  * Everything goes through the public `vscode` API, as a user's editor would drive it.
  */
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -255,5 +256,29 @@ describe('MLOps Workbench in a real VS Code', function () {
     assert.ok(verified, 'Verify Cache returns its result');
     assert.strictEqual(verified.ok, true);
     assert.ok(verified.objects >= 2, `the files and the manifest are objects, got ${verified.objects}`);
+  });
+
+  it('compares a snapshot with its previous version in git ("Compare with Previous Snapshot")', async function () {
+    this.timeout(60_000);
+    const root = workspaceRoot().fsPath;
+    const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=E2E', '-c', 'user.email=e2e@example.org', ...args], { cwd: root, encoding: 'utf8' });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'sample with its first snapshot');
+    const raw = vscode.Uri.joinPath(workspaceRoot(), 'data', 'raw');
+    fs.writeFileSync(path.join(raw.fsPath, 'late-arrivals.csv'), 'id,amount\n9001,120\n');
+    assert.ok(await vscode.commands.executeCommand('mlops.snapshotFolder', raw), 'the second snapshot is taken');
+
+    const snapshot = { root, pointer: `${raw.fsPath}.snapshot`, dataPath: raw.fsPath, state: 'unchanged' };
+    await vscode.commands.executeCommand('mlops.compareWithPreviousSnapshot', { snapshot });
+    const editor = vscode.window.activeTextEditor;
+    assert.ok(editor, 'the comparison opens in an editor');
+    assert.strictEqual(editor.document.uri.scheme, 'mlops-snapshot-diff');
+    assert.strictEqual(editor.document.languageId, 'diff');
+    const text = editor.document.getText();
+    assert.match(text, /^data\/raw: sha256:[0-9a-f]{8}… \(raw\.snapshot at HEAD\) -> sha256:[0-9a-f]{8}… \(raw\.snapshot \(working tree\)\)$/m);
+    assert.match(text, /^1 added, 0 removed, 1 modified, 0 unchanged/m, text);
+    assert.match(text, /^\+ late-arrivals\.csv  \(\d+ B\)$/m);
+    assert.match(text, /^~ applications\.csv  \(/m, 'the line appended by the previous test');
   });
 });
