@@ -29,6 +29,11 @@ export function comparePaths(a: string, b: string): number {
 
 /** The manifest bytes of some entries (sorted here; the entries must have distinct paths). */
 export function serializeManifest(entries: readonly ManifestEntry[]): Buffer {
+  return Buffer.from(manifestText(entries), 'utf8');
+}
+
+/** serializeManifest as a string (its UTF-8 encoding is the manifest): hashed without a copy into a Buffer. */
+export function manifestText(entries: readonly ManifestEntry[]): string {
   const files = entries.map((e) => ({ path: e.path, sha256: e.sha256, size: e.size }));
   for (let i = 1; i < files.length; i++) {
     if (comparePaths(files[i - 1].path, files[i].path) > 0) {
@@ -36,7 +41,7 @@ export function serializeManifest(entries: readonly ManifestEntry[]): Buffer {
       break;
     }
   }
-  return Buffer.from(JSON.stringify({ files }), 'utf8');
+  return JSON.stringify({ files });
 }
 
 const PREFIX = Buffer.from('{"files":[', 'utf8');

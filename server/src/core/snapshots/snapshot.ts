@@ -17,6 +17,7 @@
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { resolveDataPath } from './dataPath';
 import { SnapshotError } from './errors';
@@ -24,7 +25,7 @@ import { changedError, readError } from './fileHashes';
 import { HashCache, HashCacheEntry, lookupAll, NO_HASH_CACHE } from './hashCache';
 import { HashJob } from './hashJobs';
 import { HashPool } from './hashPool';
-import { serializeManifest } from './manifest';
+import { manifestText } from './manifest';
 import { ObjectStore, snapshotId } from './objectStore';
 import { addToGitignore, formatPointer, parsePointer, pointerPathFor, PointerFile, samePointerData, SnapshotType, writePointer } from './pointerFile';
 import { displayPath } from './projectRoot';
@@ -63,6 +64,14 @@ export interface SnapshotResult {
   gitignoreUpdated: boolean;
 }
 
+/**
+ * Threads that store files: at least 4 whatever the cores. Reading from the disk and waiting for
+ * the fsync of each copy are mostly waits, and more requests in flight keep the disk busy: on 2
+ * cores, the first snapshot of 1 GiB in 1,000 files takes about 15% less time with 4 than with 2
+ * (npm run bench:snapshot).
+ */
+const STORE_THREADS = Math.max(4, os.availableParallelism());
+
 export async function snapshot(opts: SnapshotOptions): Promise<SnapshotResult> {
   const cwd = opts.cwd ?? process.cwd();
   const { abs, realRoot } = resolveDataPath(opts.root, opts.target, cwd, false);
@@ -80,8 +89,14 @@ export async function snapshot(opts: SnapshotOptions): Promise<SnapshotResult> {
   const size = files.reduce((s, f) => s + f.size, 0);
   let toRead: number[];
   let sha256: string | undefined;
+  // A directory's id is the hash of its manifest: built here when every hash is known, and used
+  // for the manifest object too unless a file has to be read again.
+  let manifest: string | undefined;
   if (hashes.every((h) => h !== undefined)) {
-    sha256 = idOf(walked.type, files, hashes as string[]);
+    if (walked.type === 'directory') {
+      manifest = manifestOf(files, hashes as string[]);
+      sha256 = crypto.createHash('sha256').update(manifest, 'utf8').digest('hex');
+    } else sha256 = hashes[0]!;
     toRead = store.has(sha256) ? [] : files.map((_, i) => i).filter((i) => !store.has(hashes[i]!));
   } else {
     toRead = files.map((_, i) => i).filter((i) => hashes[i] === undefined || !store.has(hashes[i]!));
@@ -101,7 +116,10 @@ export async function snapshot(opts: SnapshotOptions): Promise<SnapshotResult> {
 
   const record: HashCacheEntry[] = [];
   if (toRead.length) {
-    const pool = opts.pool ?? new HashPool();
+    const pool = opts.pool ?? new HashPool(STORE_THREADS);
+    // Biggest files first: the threads then end together on small ones, instead of one of them
+    // still copying a big file while the others wait.
+    toRead.sort((a, b) => files[b].size - files[a].size);
     const jobs: HashJob[] = toRead.map((i) => ({ op: 'store', file: files[i].real, size: files[i].size, tmp: store.newTempPath() }));
     const abort = new AbortController();
     let failure: SnapshotError | undefined;
@@ -146,13 +164,13 @@ export async function snapshot(opts: SnapshotOptions): Promise<SnapshotResult> {
     }
   }
 
-  if (walked.type === 'directory') {
-    const manifest = serializeManifest(files.map((f, i) => ({ path: f.path, sha256: hashes[i]!, size: f.size })));
-    const put = store.putBytes(manifest);
+  if (walked.type === 'file') sha256 = hashes[0]!;
+  else if (needsWriting || sha256 === undefined) {
+    // (Not writing means that the id was known and its manifest object already stored.)
+    if (toRead.length || !manifest) manifest = manifestOf(files, hashes as string[]);
+    const put = store.putBytes(Buffer.from(manifest, 'utf8'));
     if (put.stored) stored++;
     sha256 = put.sha256;
-  } else {
-    sha256 = hashes[0]!;
   }
   if (record.length) cache.recordMany(record);
 
@@ -170,10 +188,8 @@ export async function snapshot(opts: SnapshotOptions): Promise<SnapshotResult> {
   return { id: snapshotId(sha256), sha256, type: walked.type, files: files.length, size, stored, read: toRead.length, pointerFile, pointerWritten, gitignoreUpdated };
 }
 
-function idOf(type: SnapshotType, files: { path: string; size: number }[], hashes: string[]): string {
-  if (type === 'file') return hashes[0];
-  const bytes = serializeManifest(files.map((f, i) => ({ path: f.path, sha256: hashes[i], size: f.size })));
-  return crypto.createHash('sha256').update(bytes).digest('hex');
+function manifestOf(files: readonly { path: string; size: number }[], hashes: readonly string[]): string {
+  return manifestText(files.map((f, i) => ({ path: f.path, sha256: hashes[i], size: f.size })));
 }
 
 function unchangedPointer(file: string, p: PointerFile): boolean {
