@@ -25,6 +25,7 @@ import { diskSource, FileSource, ParseCache } from '../server/src/core/workspace
 import { SERVER_NODE_FLAGS } from '../server/src/protocol';
 import { LspStdioClient } from './lspStdioClient';
 import { generateWorkspace, writeWorkspace } from './pipelineGenerator';
+import { ms, Stat, stat } from './benchStats';
 
 const REPO = path.resolve(__dirname, '..', '..');
 /** The server under test (MLOPS_SERVER overrides it, e.g. to compare two builds). */
@@ -39,14 +40,6 @@ const TYPING_GAP_MS = 60;
 
 // ---------------------------------------------------------------- stats and table
 
-interface Stat { median: number; min: number; max: number; n: number }
-function stat(xs: number[]): Stat {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median, min: s[0], max: s[s.length - 1], n: s.length };
-}
-const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const mib = (kib: number | undefined): string => (kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(1)} MiB`);
 
 const rows: string[][] = [];

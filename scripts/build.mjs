@@ -18,5 +18,7 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'server/out/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   // The snapshot hashing threads (core/snapshots/hashPool.ts loads it from its own directory).
   esbuild.build({ ...common, entryPoints: ['server/src/core/snapshots/hashWorker.ts'], outfile: 'server/out/hashWorker.js', minifyWhitespace: true, minifySyntax: true }),
+  // The helper thread that stats files with the walking thread on big trees (core/snapshots/walk.ts).
+  esbuild.build({ ...common, entryPoints: ['server/src/core/snapshots/statWorker.ts'], outfile: 'server/out/statWorker.js', minifyWhitespace: true, minifySyntax: true }),
 ]);
 copyFileSync('node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'server/out/better_sqlite3.node');

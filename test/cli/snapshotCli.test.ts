@@ -1,6 +1,7 @@
 /** The snapshot commands of the built CLI on real files: --json documents and exit codes. */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -56,6 +57,9 @@ describe('mlops snapshot', () => {
     assert.deepEqual(Object.keys(out), ['id', 'files', 'size', 'stored']);
     assert.match(out.id, /^sha256:[0-9a-f]{64}$/);
     assert.deepEqual([out.files, out.size, out.stored], [3, 24, 3]);
+    // What git sees: the pointer file and the two .gitignore files, never the data, cache or database.
+    const gitSees = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: root, encoding: 'utf8' });
+    assert.deepEqual(gitSees.trim().split('\n').sort(), ['?? .mlops/.gitignore', '?? data/.gitignore', '?? data/raw.snapshot']);
     const hex = out.id.slice(7);
     const manifest = path.join(root, '.mlops/cache/sha256', hex.slice(0, 2), hex.slice(2));
     assert.equal(sha256sum(manifest), hex);
@@ -192,6 +196,35 @@ describe('mlops gc, push, pull', () => {
     assert.equal(json(mlops(root, 'gc', '--json')).removed, 0);
     assert.equal(json(mlops(root, 'verify', '--json')).ok, true);
     assert.equal(mlops(root, 'gc', 'data').code, 2);
+  });
+
+  test('gc refuses to run while a snapshot is writing (naming it), and runs once it is done', async () => {
+    const { root } = workspace();
+    const big = path.join(root, 'data', 'big');
+    fs.mkdirSync(big);
+    for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(big, `part-${i}.bin`), crypto.randomBytes(48 << 20));
+    const child = spawn(process.execPath, [CLI, 'snapshot', 'data/big', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // The snapshot holds its lock from before its first object until its pointer file is written.
+    const locks = path.join(root, '.mlops', 'locks');
+    let running = true;
+    void exited.then(() => (running = false));
+    while (running && !(fs.existsSync(locks) && fs.readdirSync(locks).some((n) => n.startsWith('write-')))) await new Promise((r) => setTimeout(r, 2));
+    assert.ok(running, 'the snapshot was seen holding its lock');
+    const gc = mlops(root, 'gc', '--json');
+    assert.equal(gc.code, 1, gc.stderr);
+    const err = json(gc).error;
+    assert.equal(err.code, 'cache-busy');
+    assert.match(err.message, new RegExp(`snapshot of data/big, process ${child.pid}`));
+
+    assert.equal(await exited, 0);
+    assert.equal(JSON.parse(out).files, 6);
+    const after = mlops(root, 'gc', '--json');
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal(json(after).removed, 0, 'everything the snapshot stored is referenced');
+    assert.equal(mlops(root, 'verify', '--json').code, 0);
   });
 
   test('push and pull print {pushed|pulled, bytes, skipped}; an unknown remote is a located error', () => {

@@ -15,6 +15,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { seededRandom } from '../../bench/snapshotData';
 import { parsePointer } from '../../server/src/core/snapshots/pointerFile';
 import { ageFiles, objectsIn, objectFile, project } from '../unit/snapshots/snapshotFixture';
 
@@ -23,18 +24,6 @@ const CLI = path.join(REPO, 'server/out/cli.js');
 const KILLS = 20;
 const MAX_ATTEMPTS = 60;
 const HEX64 = /^[0-9a-f]{64}$/;
-
-/** mulberry32: small, seeded, good enough for picking moments. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Deterministic pseudo-random bytes (AES-CTR over zeros), fast enough for tens of MB. */
 function bytesFor(seed: number, label: string, n: number): Buffer {
@@ -48,7 +37,7 @@ function bytesFor(seed: number, label: string, n: number): Buffer {
  * one empty file, nested folders.
  */
 function writeDataset(dir: string, seed: number): { files: number; bytes: number } {
-  const rnd = prng(seed ^ 0x5eed);
+  const rnd = seededRandom(seed ^ 0x5eed);
   let bytes = 0;
   let files = 0;
   const put = (rel: string, content: Buffer): void => {
@@ -142,7 +131,7 @@ function resetCache(root: string): void {
 test('killing `mlops snapshot` at random moments leaves a cache that verify accepts and a rerun with the same id', { timeout: 180_000 }, async () => {
   const seed = process.env.MLOPS_CRASH_SEED ? Number(process.env.MLOPS_CRASH_SEED) : crypto.randomInt(2 ** 31);
   console.log(`# crash test seed: ${seed} (replay with MLOPS_CRASH_SEED=${seed})`);
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const t0 = Date.now();
 
   // The pristine project: the data snapshotted once, uninterrupted; its duration sets the kill window.

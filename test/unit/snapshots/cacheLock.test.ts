@@ -9,9 +9,6 @@ import { lockForGc, lockForWriting } from '../../../server/src/core/snapshots/ca
 import { SnapshotError } from '../../../server/src/core/snapshots/errors';
 import { project } from './snapshotFixture';
 
-function cacheOf(root: string): string {
-  return path.join(root, '.mlops', 'cache');
-}
 
 function busy(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -30,49 +27,49 @@ function deadPid(): number {
 
 describe('cache locks', () => {
   test('gc refuses while a snapshot writes, naming it; proceeds once it has finished', () => {
-    const cache = cacheOf(project());
-    const writer = lockForWriting(cache, 'snapshot of data/raw');
-    busy(() => lockForGc(cache), new RegExp(`snapshot of data/raw is writing to the cache \\(snapshot of data/raw, process ${process.pid}`));
+    const root = project();
+    const writer = lockForWriting(root, 'snapshot of data/raw');
+    busy(() => lockForGc(root), new RegExp(`snapshot of data/raw is writing to the cache \\(snapshot of data/raw, process ${process.pid}`));
     writer.release();
-    lockForGc(cache).release();
+    lockForGc(root).release();
   });
 
   test('a snapshot refuses while gc runs; two snapshots at once are fine', () => {
-    const cache = cacheOf(project());
-    const gc = lockForGc(cache);
-    busy(() => lockForWriting(cache, 'snapshot'), /mlops gc is cleaning the cache.*Run the snapshot again/);
-    busy(() => lockForGc(cache), /Another mlops gc is running/);
+    const root = project();
+    const gc = lockForGc(root);
+    busy(() => lockForWriting(root, 'snapshot'), /mlops gc is cleaning the cache.*Run the snapshot again/);
+    busy(() => lockForGc(root), /Another mlops gc is running/);
     gc.release();
-    const a = lockForWriting(cache, 'snapshot');
-    const b = lockForWriting(cache, 'pull');
+    const a = lockForWriting(root, 'snapshot');
+    const b = lockForWriting(root, 'pull');
     a.release();
     b.release();
-    assert.deepEqual(fs.readdirSync(path.join(cache, 'locks')), [], 'released locks leave no file');
+    assert.deepEqual(fs.readdirSync(path.join(root, '.mlops', 'locks')), [], 'released locks leave no file');
   });
 
   test('locks left by killed processes on this host are stale: they block nothing and gc removes them', () => {
-    const cache = cacheOf(project());
-    const locks = path.join(cache, 'locks');
+    const root = project();
+    const locks = path.join(root, '.mlops', 'locks');
     fs.mkdirSync(locks, { recursive: true });
     const pid = deadPid();
     fs.writeFileSync(path.join(locks, `write-${os.hostname()}-${pid}-abcd`), JSON.stringify({ host: os.hostname(), pid, what: 'snapshot' }));
     fs.writeFileSync(path.join(locks, 'write-half-written'), '{"host":');
-    lockForGc(cache).release();
+    lockForGc(root).release();
     assert.deepEqual(fs.readdirSync(locks), [], 'stale writer locks removed by gc');
 
     fs.writeFileSync(path.join(locks, 'gc'), JSON.stringify({ host: os.hostname(), pid, what: 'gc' }));
-    lockForWriting(cache, 'snapshot').release();
-    lockForGc(cache).release();
+    lockForWriting(root, 'snapshot').release();
+    lockForGc(root).release();
   });
 
   test('a recent lock from another host (a shared cache folder) is honoured', () => {
-    const cache = cacheOf(project());
-    const locks = path.join(cache, 'locks');
+    const root = project();
+    const locks = path.join(root, '.mlops', 'locks');
     fs.mkdirSync(locks, { recursive: true });
     fs.writeFileSync(path.join(locks, 'write-other-host-1-abcd'), JSON.stringify({ host: 'other-host', pid: 1, what: 'snapshot' }));
-    busy(() => lockForGc(cache), /process 1 on other-host/);
+    busy(() => lockForGc(root), /process 1 on other-host/);
     const hourAgo = new Date(Date.now() - 61 * 60 * 1000);
     fs.utimesSync(path.join(locks, 'write-other-host-1-abcd'), hourAgo, hourAgo);
-    lockForGc(cache).release();
+    lockForGc(root).release();
   });
 });

@@ -3,8 +3,11 @@
  * pointer file that names them, and an object the snapshot found already cached (so did not write)
  * may be unreferenced garbage at that moment. Writers take a shared lock, gc the exclusive one:
  *
- *   .mlops/cache/locks/write-<host>-<pid>-<random>   one per writer, removed when it ends
- *   .mlops/cache/locks/gc                            created with O_EXCL by gc
+ *   .mlops/locks/write-<host>-<pid>-<random>   one per writer, removed when it ends
+ *   .mlops/locks/gc                            created with O_EXCL by gc
+ *
+ * (Beside the cache, not in it: taking the lock creates nothing in .mlops/cache, so a snapshot that
+ * fails its free-space check has written nothing there.)
  *
  * Each side first publishes its own file, then looks for the other's: whichever looks second sees
  * the first, so they never both proceed (and at worst both back off and say why). A lock file of
@@ -17,7 +20,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { describeErrno, errnoCode, SnapshotError } from './errors';
 import { ensureLocalFilesIgnored } from '../workspace/projectRoot';
-import { displayPath } from './projectRoot';
+import { displayPath } from './paths';
 
 const GC_LOCK = 'gc';
 const WRITER_PREFIX = 'write-';
@@ -34,9 +37,9 @@ export interface CacheLock {
   release(): void;
 }
 
-/** Taken by snapshot and pull for as long as they write objects. Throws `cache-busy` while gc runs. */
-export function lockForWriting(cacheDir: string, what: string): CacheLock {
-  const dir = locksDir(cacheDir);
+/** Taken by snapshot for as long as it writes objects and its pointer file. Throws `cache-busy` while gc runs. */
+export function lockForWriting(root: string, what: string): CacheLock {
+  const dir = locksDir(root);
   const file = path.join(dir, `${WRITER_PREFIX}${os.hostname()}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
   writeOwner(file, what, 'w');
   const gc = liveOwner(path.join(dir, GC_LOCK));
@@ -48,8 +51,8 @@ export function lockForWriting(cacheDir: string, what: string): CacheLock {
 }
 
 /** Taken by gc. Throws `cache-busy` while any writer (or another gc) holds the cache. */
-export function lockForGc(cacheDir: string): CacheLock {
-  const dir = locksDir(cacheDir);
+export function lockForGc(root: string): CacheLock {
+  const dir = locksDir(root);
   const file = path.join(dir, GC_LOCK);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -75,13 +78,16 @@ export function lockForGc(cacheDir: string): CacheLock {
   return { release: () => removeQuietly(file) };
 }
 
-function locksDir(cacheDir: string): string {
-  const dir = path.join(cacheDir, 'locks');
+function locksDir(root: string): string {
+  const mlops = path.join(root, '.mlops');
+  const dir = path.join(mlops, 'locks');
   try {
-    fs.mkdirSync(dir, { recursive: true });
-    ensureLocalFilesIgnored(path.dirname(cacheDir));
+    if (!fs.existsSync(dir)) {
+      fs.mkdirSync(dir, { recursive: true });
+      ensureLocalFilesIgnored(mlops);
+    }
   } catch (err) {
-    throw new SnapshotError('cache-not-writable', `Cannot create ${displayPath(dir)}: ${describeErrno(err)}. The cache must be writable.`, dir);
+    throw new SnapshotError('cache-not-writable', `Cannot create ${displayPath(dir)}: ${describeErrno(err)}. The project's .mlops folder must be writable.`, dir);
   }
   return dir;
 }
@@ -92,7 +98,7 @@ function writeOwner(file: string, what: string, flag: 'w' | 'wx'): void {
     fs.writeFileSync(file, JSON.stringify(owner), { flag });
   } catch (err) {
     if (errnoCode(err) === 'EEXIST') throw new SnapshotError('cache-busy', `${displayPath(file)} exists.`, file);
-    throw new SnapshotError('cache-not-writable', `Cannot write ${displayPath(file)}: ${describeErrno(err)}. The cache must be writable.`, file);
+    throw new SnapshotError('cache-not-writable', `Cannot write ${displayPath(file)}: ${describeErrno(err)}. The project's .mlops folder must be writable.`, file);
   }
 }
 

@@ -29,7 +29,7 @@ import { HashPool } from './hashPool';
 import { ManifestEntry } from './manifest';
 import { ObjectStore, snapshotId } from './objectStore';
 import { pointerPathFor, readPointer, SnapshotType } from './pointerFile';
-import { displayPath, relativeInside } from './projectRoot';
+import { displayPath, relativeInside } from './paths';
 import { snapshotEntries, snapshotType } from './resolve';
 
 export interface CheckoutOptions {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SnapshotError } from './errors';
 import { POINTER_SUFFIX } from './pointerFile';
-import { displayPath, relativeInside } from './projectRoot';
+import { displayPath, relativeInside } from './paths';
 
 export interface DataPath {
   /** Absolute, lexically resolved. */

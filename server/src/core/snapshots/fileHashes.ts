@@ -2,7 +2,7 @@
 import { describeErrno, SnapshotError } from './errors';
 import { FileStamp, HashCache, HashCacheEntry, lookupAll } from './hashCache';
 import { HashPool } from './hashPool';
-import { displayPath } from './projectRoot';
+import { displayPath } from './paths';
 
 export interface StampedFile extends FileStamp {
   /** What to read. */

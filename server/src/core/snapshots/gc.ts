@@ -23,7 +23,7 @@ import { findPointerFiles } from './list';
 import { parseManifest } from './manifest';
 import { ObjectStore, snapshotId } from './objectStore';
 import { readPointer, SnapshotType } from './pointerFile';
-import { displayPath } from './projectRoot';
+import { displayPath } from './paths';
 import { snapshotType } from './resolve';
 
 /** A snapshot something needs kept. */
@@ -112,7 +112,7 @@ export function gc(opts: GcOptions): GcReport {
   const store = new ObjectStore(root);
   const dryRun = opts.dryRun ?? false;
   if (dryRun) return collect(root, store, opts, dryRun);
-  const lock = lockForGc(store.cacheDir);
+  const lock = lockForGc(root);
   try {
     return collect(root, store, opts, dryRun);
   } finally {

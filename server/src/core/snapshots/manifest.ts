@@ -14,6 +14,7 @@
  * - Only regular files are listed (empty directories are not recorded; symlinks inside the project
  *   are stored as the content they point to).
  */
+import * as crypto from 'crypto';
 import { SnapshotError } from './errors';
 import { HEX64 } from './objectStore';
 
@@ -42,6 +43,16 @@ export function manifestText(entries: readonly ManifestEntry[]): string {
     }
   }
   return JSON.stringify({ files });
+}
+
+/** The manifest text of files with these hashes (`hashes[i]` is the hash of `files[i]`). */
+export function manifestOf(files: readonly { path: string; size: number }[], hashes: readonly string[]): string {
+  return manifestText(files.map((f, i) => ({ path: f.path, sha256: hashes[i], size: f.size })));
+}
+
+/** A directory snapshot's id: the SHA-256 of its manifest's UTF-8 bytes. */
+export function manifestId(text: string): string {
+  return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 const PREFIX = Buffer.from('{"files":[', 'utf8');

@@ -15,8 +15,9 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ensureLocalFilesIgnored } from '../workspace/projectRoot';
 import { describeErrno, errnoCode, SnapshotError } from './errors';
-import { displayPath } from './projectRoot';
+import { displayPath } from './paths';
 
 export const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -64,22 +65,29 @@ export class ObjectStore {
    * current time (the mtime of a probe file), which the stat cache uses to tell racily-clean files.
    */
   prepareForWriting(): bigint {
-    const probe = this.newTempPath();
     try {
-      fs.mkdirSync(this.objectsDir, { recursive: true });
-      fs.mkdirSync(this.tmpDir, { recursive: true });
-      // Keep the cache out of git (as .dvc/.gitignore does); the pointer files are what git tracks.
-      const ignore = path.join(path.dirname(this.cacheDir), '.gitignore');
-      if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, '/cache\n');
-      const fd = fs.openSync(probe, 'wx', 0o600);
-      try {
-        return fs.fstatSync(fd, { bigint: true }).mtimeNs;
-      } finally {
-        fs.closeSync(fd);
-        fs.unlinkSync(probe);
-      }
+      makeDirs(this.objectsDir);
+      makeDirs(this.tmpDir);
+      // Keep the cache (and the database) out of git, as .dvc/.gitignore does; pointer files are what git tracks.
+      ensureLocalFilesIgnored(path.dirname(this.cacheDir));
+      return this.fileSystemClock();
     } catch (err) {
       throw this.writeError(err, this.cacheDir);
+    }
+  }
+
+  /**
+   * The file system's clock (the mtime of a probe file in tmp/, which must exist): a file modified
+   * at or after it is "racily clean" and its stamp is not cached (see fileHashes.ts).
+   */
+  fileSystemClock(): bigint {
+    const probe = this.newTempPath();
+    const fd = fs.openSync(probe, 'wx', 0o600);
+    try {
+      return fs.fstatSync(fd, { bigint: true }).mtimeNs;
+    } finally {
+      fs.closeSync(fd);
+      fs.unlinkSync(probe);
     }
   }
 
@@ -187,6 +195,21 @@ export class ObjectStore {
       return new SnapshotError('cache-not-writable', `Cannot write to the cache ${displayPath(this.cacheDir)}: ${describeErrno(err)} (${displayPath(where)}). Make .mlops/cache a writable directory on a writable disk.`, where);
     }
     return new SnapshotError('io-error', `Cannot write ${displayPath(where)}: ${describeErrno(err)}.`, where);
+  }
+}
+
+/**
+ * mkdir -p, reporting the real cause: Node's recursive mkdir says ENOENT where the disk is read-only
+ * (EROFS), which would make "the cache is not writable" read as "no such file".
+ */
+function makeDirs(dir: string): void {
+  try {
+    fs.mkdirSync(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST' && fs.statSync(dir).isDirectory()) return;
+    if (errnoCode(err) !== 'ENOENT' || path.dirname(dir) === dir) throw err;
+    makeDirs(path.dirname(dir));
+    fs.mkdirSync(dir);
   }
 }
 

@@ -20,7 +20,7 @@ import * as jsyaml from 'js-yaml';
 import * as path from 'path';
 import { describeErrno, errnoCode, SnapshotError } from './errors';
 import { HEX64 } from './objectStore';
-import { displayPath } from './projectRoot';
+import { displayPath } from './paths';
 
 export const POINTER_SUFFIX = '.snapshot';
 

@@ -24,7 +24,7 @@ import * as path from 'path';
 import { describeErrno, errnoCode, SnapshotError } from './errors';
 import { collectRoots, referencedObjects, RootProvider, SnapshotRoot } from './gc';
 import { fsyncDir, linkObject, ObjectStore, snapshotId } from './objectStore';
-import { displayPath } from './projectRoot';
+import { displayPath } from './paths';
 
 export const CONFIG_FILE = path.join('.mlops', 'config.yaml');
 

@@ -11,7 +11,7 @@ import { SnapshotError } from './errors';
 import { looksLikeManifest, ManifestEntry, parseManifest } from './manifest';
 import { HEX64, ObjectStore, snapshotId } from './objectStore';
 import { parsePointer, POINTER_SUFFIX, PointerFile, readPointer, SnapshotType } from './pointerFile';
-import { displayPath } from './projectRoot';
+import { displayPath } from './paths';
 
 export interface ResolvedSnapshot {
   /** How the user named it. */

@@ -3,7 +3,6 @@
  * `dvc status` tells). Files whose stamp is in the stat cache are not read; the others are hashed,
  * without storing anything, and recorded in the stat cache so the next status is a stat per file.
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { resolveDataPath } from './dataPath';
@@ -11,7 +10,7 @@ import { SnapshotError } from './errors';
 import { hashFiles } from './fileHashes';
 import { HashCache } from './hashCache';
 import { HashPool } from './hashPool';
-import { serializeManifest } from './manifest';
+import { manifestId, manifestOf } from './manifest';
 import { ListedSnapshot, listSnapshots } from './list';
 import { ObjectStore } from './objectStore';
 import { SnapshotType } from './pointerFile';
@@ -68,27 +67,17 @@ async function statusOf(root: string, s: ListedSnapshot, cache: HashCache, pool:
 }
 
 /** The snapshot id that files with these hashes have: the manifest's hash, or the single file's. */
-export function contentId(type: SnapshotType, files: readonly { path: string; size: number }[], hashes: readonly string[]): string {
-  if (type === 'file') return hashes[0];
-  const bytes = serializeManifest(files.map((f, i) => ({ path: f.path, sha256: hashes[i], size: f.size })));
-  return crypto.createHash('sha256').update(bytes).digest('hex');
+function contentId(type: SnapshotType, files: readonly { path: string; size: number }[], hashes: readonly string[]): string {
+  return type === 'file' ? hashes[0] : manifestId(manifestOf(files, hashes));
 }
 
 /**
- * The file system's clock, read from a probe file in the cache's temporary folder; 0 (record no
- * stamp) when there is no cache yet (status creates nothing) or it cannot be written (status must
- * work on a read-only checkout).
+ * The file system's clock from the cache, or 0 (record no stamp) when there is no cache yet (status
+ * creates nothing) or it cannot be written (status must work on a read-only checkout).
  */
 function fileSystemClock(store: ObjectStore): bigint {
-  const probe = store.newTempPath();
   try {
-    const fd = fs.openSync(probe, 'wx', 0o600);
-    try {
-      return fs.fstatSync(fd, { bigint: true }).mtimeNs;
-    } finally {
-      fs.closeSync(fd);
-      fs.unlinkSync(probe);
-    }
+    return store.fileSystemClock();
   } catch {
     return 0n;
   }

@@ -13,7 +13,8 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { SnapshotError, describeErrno, errnoCode } from './errors';
 import { FileStamp } from './hashCache';
-import { displayPath, relativeInside } from './projectRoot';
+import { displayPath, relativeInside } from './paths';
+import type { StatRequest } from './statWorker';
 
 export interface WalkedFile extends FileStamp {
   /** Relative to the snapshot target, POSIX separators ('' for a single-file target). */
@@ -210,66 +211,17 @@ const S_IFREG = BigInt(fs.constants.S_IFREG);
 
 /**
  * From this many files on, a second thread stats files too. lstat() is most of the time of an
- * unchanged re-snapshot, and it scales with threads (git status runs it on all cores as well); a
- * thread costs some 30 ms of CPU to start, so small trees are stat()ed on one.
+ * unchanged re-snapshot, but two threads calling it get only about 1.5 times as far as one, and a
+ * thread takes some 30 ms to start and be handed the files: on 2 cores the walk breaks even between
+ * 40,000 and 60,000 files, and is 20% faster at 100,000.
  */
-const HELPER_MIN_FILES = 20_000;
+const HELPER_MIN_FILES = 50_000;
 /** Files per chunk: what the two threads claim at a time (and what one may do twice, at the end). */
 const STAT_CHUNK = 256;
 /** The state of a chunk, in the shared claims array. */
 const FREE = 0;
 const CLAIMED = 1;
 const DONE = 2;
-
-interface HelperRequest {
-  /** The folders' paths. */
-  dirs: string[];
-  /** The files' names, joined by NUL (one string crosses threads at the cost of a copy)... */
-  names: string;
-  /** ...and the index in `dirs` of each file's folder. */
-  dirOf: Int32Array;
-  claims: SharedArrayBuffer;
-  /** Four 64-bit integers per file: mode, size, mtime (ns), inode. */
-  results: SharedArrayBuffer;
-  chunk: number;
-  free: number;
-  claimed: number;
-  done: number;
-}
-
-/**
- * The helper thread's code. It is run with `eval` so that the bundles need no extra file, hence
- * self-contained (the states come in the request). It claims chunks from the last one back until it
- * meets the walking thread, and writes each file's stamp into shared memory; mode -1 when the lstat
- * failed (the walking thread then stats that file again itself, for the error message).
- */
-function statHelperMain(): void {
-  const { parentPort } = require('worker_threads') as typeof import('worker_threads');
-  const fsys = require('fs') as typeof import('fs');
-  parentPort?.once('message', (req: HelperRequest) => {
-    const names = req.names.split('\0');
-    const { dirs, dirOf } = req;
-    const claims = new Int32Array(req.claims);
-    const out = new BigInt64Array(req.results);
-    for (let c = claims.length - 1; c >= 0 && Atomics.compareExchange(claims, c, req.free, req.claimed) === req.free; c--) {
-      for (let i = c * req.chunk, end = Math.min(names.length, i + req.chunk); i < end; i++) {
-        let st: import('fs').BigIntStats | undefined;
-        try {
-          st = fsys.lstatSync(`${dirs[dirOf[i]]}/${names[i]}`, { bigint: true, throwIfNoEntry: false });
-        } catch {
-          st = undefined;
-        }
-        if (st) {
-          out[4 * i] = st.mode;
-          out[4 * i + 1] = st.size;
-          out[4 * i + 2] = st.mtimeNs;
-          out[4 * i + 3] = st.ino;
-        } else out[4 * i] = -1n;
-      }
-      Atomics.store(claims, c, req.done);
-    }
-  });
-}
 
 class StatHelper {
   constructor(private readonly worker: Worker) {}
@@ -285,7 +237,7 @@ class StatHelper {
     const stamps = new BigInt64Array(new SharedArrayBuffer(32 * names.length));
     const dirOf = new Int32Array(names.length);
     for (let i = 0; i < names.length; i++) dirOf[i] = places[i].index;
-    const req: HelperRequest = {
+    const req: StatRequest = {
       dirs: folders.map((f) => f.dir), names: names.join('\0'), dirOf,
       claims: claims.buffer as SharedArrayBuffer, results: stamps.buffer as SharedArrayBuffer, chunk: STAT_CHUNK, free: FREE, claimed: CLAIMED, done: DONE,
     };
@@ -298,10 +250,14 @@ class StatHelper {
   }
 }
 
+/** Bundled beside walk.js (scripts/build.mjs), as the hashing threads' script is. */
+const STAT_WORKER = path.join(__dirname, 'statWorker.js');
+
 /** A helper thread, starting up; undefined when none can be started (the walk then works alone). */
 function startStatHelper(): StatHelper | undefined {
+  if (!fs.existsSync(STAT_WORKER)) return undefined;
   try {
-    const worker = new Worker(`(${statHelperMain.toString()})()`, { eval: true });
+    const worker = new Worker(STAT_WORKER);
     worker.unref(); // never what keeps the process alive
     worker.on('error', () => undefined); // chunks it leaves unfinished are done by the walking thread
     return new StatHelper(worker);
