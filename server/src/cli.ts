@@ -4,6 +4,9 @@ import {
   CHECKOUT_USAGE, checkoutCommand, GC_USAGE, gcCommand, PULL_USAGE, pullCommand, PUSH_USAGE, pushCommand, SNAPSHOT_USAGE,
   snapshotCommand, SNAPSHOTS_DIFF_USAGE, SNAPSHOTS_LIST_USAGE, snapshotsCommand, STATUS_USAGE, statusCommand, VERIFY_USAGE, verifyCommand,
 } from './cli/snapshotCommands';
+import {
+  RUN_USAGE, runCommand, RUNS_CANCEL_USAGE, RUNS_DELETE_USAGE, RUNS_LIST_USAGE, RUNS_SHOW_USAGE, runsCommand,
+} from './cli/runCommands';
 import { VALIDATE_USAGE, validateCommand } from './cli/validateCommand';
 
 declare const MLOPS_VERSION: string | undefined;
@@ -39,6 +42,16 @@ commands:
       Copy the objects the pointer files need to / from a remote, a directory named in
       .mlops/config.yaml (remotes: { NAME: { path: DIR } }, default: NAME). Only missing objects
       move; each is verified (re-hashed) on arrival.
+  ${RUN_USAGE}
+      Run one stage of the pipeline (default ./pipeline.yaml) as a tracked run: params resolved
+      with the overrides, data deps snapshotted, git commit and environment recorded, metrics
+      ingested while it runs, MLOPS_OUTPUT_DIR stored as artifacts. Exit code 1 unless completed.
+  ${RUNS_LIST_USAGE}
+  ${RUNS_SHOW_USAGE}
+  ${RUNS_CANCEL_USAGE}
+  ${RUNS_DELETE_USAGE}
+      The project's runs, newest first; one run with its four ingredients, metrics and artifacts;
+      cancel a running one (its whole process tree); delete an ended one.
   mlops --version
 
 The snapshot commands work in the project root: the nearest folder above with .mlops/ or .git/.
@@ -46,15 +59,15 @@ With --json they print one JSON document (errors too: {"error":{"code","message"
 With --progress they also print lines \`progress DONE TOTAL\` on stderr as they go.
 `;
 
-type SnapshotCommand = (argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream) => Promise<number>;
-const SNAPSHOT_COMMANDS: Record<string, SnapshotCommand> = {
+type Command = (argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream) => Promise<number>;
+const COMMANDS: Record<string, Command> = {
   snapshot: snapshotCommand, checkout: checkoutCommand, snapshots: snapshotsCommand, verify: verifyCommand,
-  gc: gcCommand, push: pushCommand, pull: pullCommand, status: statusCommand,
+  gc: gcCommand, push: pushCommand, pull: pullCommand, status: statusCommand, run: runCommand, runs: runsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command !== undefined && Object.hasOwn(SNAPSHOT_COMMANDS, command)) return SNAPSHOT_COMMANDS[command](rest, process.stdout, process.stderr);
+  if (command !== undefined && Object.hasOwn(COMMANDS, command)) return COMMANDS[command](rest, process.stdout, process.stderr);
   switch (command) {
     case 'validate':
       return validateCommand(rest, process.stdout, version);

@@ -1,7 +1,10 @@
 /** A small argv parser: positionals, `--flag`, `--key value` and `--key=value`. */
 export interface ParsedArgs {
   positionals: string[];
+  /** The last value of each option (true for a flag). */
   options: Map<string, string | true>;
+  /** Every value of each valued option, in order (`--set a=1 --set b=2`). */
+  repeated: Map<string, string[]>;
 }
 
 export class UsageError extends Error {}
@@ -9,6 +12,11 @@ export class UsageError extends Error {}
 export function parseArgs(argv: string[], valued: Set<string>): ParsedArgs {
   const positionals: string[] = [];
   const options = new Map<string, string | true>();
+  const repeated = new Map<string, string[]>();
+  const set = (name: string, value: string): void => {
+    options.set(name, value);
+    repeated.set(name, [...(repeated.get(name) ?? []), value]);
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -21,11 +29,11 @@ export function parseArgs(argv: string[], valued: Set<string>): ParsedArgs {
     }
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
-    if (eq >= 0) options.set(name, a.slice(eq + 1));
+    if (eq >= 0) set(name, a.slice(eq + 1));
     else if (valued.has(name)) {
       if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
-      options.set(name, argv[++i]);
+      set(name, argv[++i]);
     } else options.set(name, true);
   }
-  return { positionals, options };
+  return { positionals, options, repeated };
 }

@@ -5,10 +5,10 @@
  * (`{"error":{"code":...,"message":...,"path":...}}`, exit 1); the message also goes to stderr.
  * The project root is the nearest ancestor of the current directory with `.mlops/` or `.git/`.
  */
+import * as fs from 'fs';
 import { checkout } from '../core/snapshots/checkout';
 import { diffSnapshotRefs, SnapshotDiff } from '../core/snapshots/diff';
-import { SnapshotError } from '../core/snapshots/errors';
-import { gc, GcReport } from '../core/snapshots/gc';
+import { gc, GcReport, pointerFileRoots, RootProvider } from '../core/snapshots/gc';
 import { HashCache, MemoryHashCache } from '../core/snapshots/hashCache';
 import { listSnapshots } from '../core/snapshots/list';
 import { displayPath } from '../core/snapshots/paths';
@@ -19,6 +19,7 @@ import { snapshot } from '../core/snapshots/snapshot';
 import { snapshotStatus, SnapshotStatus } from '../core/snapshots/status';
 import { verifyCache, VerifyReport } from '../core/snapshots/verify';
 import { parseArgs, UsageError } from './args';
+import { checkOptions, reportErrors } from './commandErrors';
 
 export const SNAPSHOT_USAGE = 'mlops snapshot PATH [--message M] [--progress] [--json]';
 export const CHECKOUT_USAGE = 'mlops checkout PATH [--force] [--json]';
@@ -127,7 +128,8 @@ export async function gcCommand(argv: string[], out: Out, err: Out): Promise<num
   const json = options.has('json');
   if (positionals.length) throw new UsageError('gc takes no PATH: it cleans the whole cache');
   return reportErrors(json, out, err, async () => {
-    const r = gc({ root: findProjectRoot(process.cwd()), dryRun: options.has('dry-run') });
+    const root = findProjectRoot(process.cwd());
+    const r = await withReferenceProviders(root, async (providers) => gc({ root, dryRun: options.has('dry-run'), providers }));
     out.write(json ? `${JSON.stringify(r)}\n` : formatGc(r));
     return 0;
   });
@@ -150,27 +152,12 @@ async function transferCommand(which: 'push' | 'pull', argv: string[], out: Out,
   if (remote === true) throw new UsageError('--remote needs a value');
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(process.cwd());
-    const r = (which === 'push' ? push : pull)({ root, remote });
+    const r = await withReferenceProviders(root, async (providers) => (which === 'push' ? push : pull)({ root, remote, providers }));
     const key = which === 'push' ? 'pushed' : 'pulled';
     if (json) out.write(`${JSON.stringify({ [key]: r.count, bytes: r.bytes, skipped: r.skipped })}\n`);
     else out.write(`${which === 'push' ? 'Pushed' : 'Pulled'} ${r.count} object(s), ${formatBytes(r.bytes)} ${which === 'push' ? 'to' : 'from'} remote '${r.remote}'; ${r.skipped} already there.\n`);
     return 0;
   });
-}
-
-function checkOptions(options: Map<string, string | true>, allowed: string[]): void {
-  for (const k of options.keys()) if (!allowed.includes(k)) throw new UsageError(`unknown option --${k}`);
-}
-
-async function reportErrors(json: boolean, out: Out, err: Out, fn: () => Promise<number>): Promise<number> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (!(e instanceof SnapshotError)) throw e;
-    if (json) out.write(`${JSON.stringify({ error: { code: e.code, message: e.message, path: e.path } })}\n`);
-    err.write(`mlops: ${e.message}\n`);
-    return 1;
-  }
 }
 
 /**
@@ -195,6 +182,22 @@ async function withHashCache<T>(root: string, err: Out, fn: (cache: HashCache) =
     return await fn(cache);
   } finally {
     close?.();
+  }
+}
+
+/**
+ * What keeps objects alive: the pointer files and, once the project has a database, its runs. A
+ * database that exists but cannot be opened is an error (gc must never guess its references).
+ */
+async function withReferenceProviders<T>(root: string, fn: (providers: RootProvider[]) => Promise<T>): Promise<T> {
+  const { Store } = await import('../core/store/store');
+  if (!fs.existsSync(Store.pathFor(root))) return fn([pointerFileRoots]);
+  const { runRoots } = await import('../core/runs/runRoots');
+  const store = Store.open(root);
+  try {
+    return await fn([pointerFileRoots, runRoots(store)]);
+  } finally {
+    store.close();
   }
 }
 

@@ -55,15 +55,33 @@ export async function snapshotStatus(opts: StatusOptions): Promise<SnapshotStatu
 async function statusOf(root: string, s: ListedSnapshot, cache: HashCache, pool: HashPool, fsNow: bigint): Promise<SnapshotStatus> {
   if (s.error || !s.sha256) return { ...s, state: 'error' };
   try {
-    const { abs, realRoot } = resolveDataPath(root, s.path, root, false);
+    const abs = path.join(root, ...s.path.split('/'));
     if (!fs.existsSync(abs)) return { ...s, state: 'data-missing' };
-    const walked = walkTarget(root, realRoot, abs);
-    const { hashes } = await hashFiles(walked.files, cache, pool, fsNow);
-    const current = contentId(walked.type, walked.files, hashes);
+    const current = await contentIdOf(root, abs, cache, pool, fsNow);
     return current === s.sha256 ? { ...s, state: 'unchanged' } : { ...s, state: 'modified', currentId: `sha256:${current}` };
   } catch (err) {
     return { ...s, state: 'error', error: err instanceof SnapshotError ? err.message : String(err) };
   }
+}
+
+/**
+ * The snapshot id (hex) the data at `abs` has now, as `mlops snapshot` would compute it; only files
+ * the stat cache does not know are read, and nothing is stored.
+ */
+export async function currentContentId(root: string, abs: string, cache: HashCache): Promise<string> {
+  const pool = new HashPool();
+  try {
+    return await contentIdOf(path.resolve(root), abs, cache, pool, fileSystemClock(new ObjectStore(path.resolve(root))));
+  } finally {
+    await pool.close();
+  }
+}
+
+async function contentIdOf(root: string, abs: string, cache: HashCache, pool: HashPool, fsNow: bigint): Promise<string> {
+  const { realRoot } = resolveDataPath(root, abs, root, false);
+  const walked = walkTarget(root, realRoot, abs);
+  const { hashes } = await hashFiles(walked.files, cache, pool, fsNow);
+  return contentId(walked.type, walked.files, hashes);
 }
 
 /** The snapshot id that files with these hashes have: the manifest's hash, or the single file's. */

@@ -37,6 +37,74 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'runs, metrics and artifacts',
+    // Times are ms since the epoch (INTEGER). pid is the process that runs the run (the CLI or the
+    // server: when it is gone, the run was interrupted); job_pid leads the job's process group
+    // (what a cancel signals). JSON columns hold what is shown as-is (params, data,
+    // environment). metric_latest is kept up to date on every insert, in the same transaction, so
+    // that listing thousands of runs with their latest metrics is one indexed scan (the Runs view),
+    // never a GROUP BY over every point (MLflow's slow path).
+    up: `
+      CREATE TABLE runs (
+        id            TEXT    NOT NULL PRIMARY KEY,
+        pipeline      TEXT    NOT NULL,
+        pipeline_file TEXT    NOT NULL,
+        stage         TEXT    NOT NULL,
+        sweep_id      TEXT,
+        status        TEXT    NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'cancelled', 'interrupted')),
+        exit_code     INTEGER,
+        started_at    INTEGER NOT NULL,
+        ended_at      INTEGER,
+        git_commit    TEXT,
+        git_dirty     INTEGER,
+        params_hash   TEXT    NOT NULL,
+        params        TEXT    NOT NULL,
+        data          TEXT    NOT NULL,
+        environment   TEXT    NOT NULL,
+        command       TEXT    NOT NULL,
+        inputs_hash   TEXT    NOT NULL,
+        executor      TEXT    NOT NULL,
+        host          TEXT    NOT NULL,
+        pid           INTEGER,
+        job_pid       INTEGER
+      );
+      CREATE INDEX runs_by_start ON runs (started_at DESC);
+      CREATE INDEX runs_by_stage ON runs (pipeline_file, stage, started_at DESC);
+      CREATE INDEX runs_by_sweep ON runs (sweep_id, started_at) WHERE sweep_id IS NOT NULL;
+      CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
+
+      CREATE TABLE metrics (
+        run_id TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        name   TEXT    NOT NULL,
+        step   INTEGER NOT NULL,
+        value  REAL    NOT NULL,
+        time   INTEGER NOT NULL
+      );
+      CREATE INDEX metrics_series ON metrics (run_id, name, step);
+
+      CREATE TABLE metric_latest (
+        run_id    TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        name      TEXT    NOT NULL,
+        last      REAL    NOT NULL,
+        last_step INTEGER NOT NULL,
+        min       REAL    NOT NULL,
+        max       REAL    NOT NULL,
+        steps     INTEGER NOT NULL,
+        PRIMARY KEY (run_id, name)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE artifacts (
+        run_id TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        path   TEXT    NOT NULL,
+        sha256 TEXT    NOT NULL,
+        size   INTEGER NOT NULL,
+        PRIMARY KEY (run_id, path)
+      ) WITHOUT ROWID;
+      CREATE INDEX artifacts_by_object ON artifacts (sha256);
+    `,
+  },
 ];
 
 /** The schema version this code writes: the number of known migrations. */

@@ -1,0 +1,28 @@
+/**
+ * How every `mlops` command reports a located error: one JSON document `{"error":{code,message,path}}`
+ * on stdout with --json, the message on stderr, exit code 1. Errors of other kinds are bugs and
+ * propagate (the CLI prints them as internal errors, exit 3).
+ */
+import { RunError } from '../core/runs/runStage';
+import { SnapshotError } from '../core/snapshots/errors';
+import { StoreError } from '../core/store/store';
+import { UsageError } from './args';
+
+type Out = NodeJS.WritableStream;
+
+export async function reportErrors(json: boolean, out: Out, err: Out, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (e) {
+    const located = e instanceof SnapshotError ? { code: e.code, path: e.path } : e instanceof StoreError ? { code: e.code, path: e.dbPath } : e instanceof RunError ? { code: e.code } : undefined;
+    if (!located) throw e;
+    const message = (e as Error).message;
+    if (json) out.write(`${JSON.stringify({ error: { ...located, message } })}\n`);
+    err.write(`mlops: ${message}\n`);
+    return 1;
+  }
+}
+
+export function checkOptions(options: Map<string, string | true>, allowed: string[]): void {
+  for (const k of options.keys()) if (!allowed.includes(k)) throw new UsageError(`unknown option --${k}`);
+}

@@ -1,0 +1,183 @@
+/**
+ * The run commands: `mlops run STAGE`, `mlops runs list|show|cancel|delete`. With --json each prints
+ * one JSON document (errors too, see commandErrors.ts). Times in JSON are ISO 8601 strings.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { RunRecord, RunStore as RunStoreType, RunSummary } from '../core/runs/runStore';
+import type { Store as StoreType } from '../core/store/store';
+import { isProcessRunning } from '../core/runs/processState';
+import { findProjectRoot } from '../core/workspace/projectRoot';
+import { parseArgs, UsageError } from './args';
+import { checkOptions, reportErrors } from './commandErrors';
+
+export const RUN_USAGE = 'mlops run STAGE [--pipeline FILE] [--set KEY=VALUE ...] [--json]';
+export const RUNS_LIST_USAGE = 'mlops runs list [--stage S] [--limit N] [--json]';
+export const RUNS_SHOW_USAGE = 'mlops runs show ID [--json]';
+export const RUNS_CANCEL_USAGE = 'mlops runs cancel ID [--json]';
+export const RUNS_DELETE_USAGE = 'mlops runs delete ID [--json]';
+
+type Out = NodeJS.WritableStream;
+
+export async function runCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  const { positionals, options, repeated } = parseArgs(argv, new Set(['pipeline', 'set']));
+  checkOptions(options, ['pipeline', 'set', 'json']);
+  const json = options.has('json');
+  if (positionals.length !== 1) throw new UsageError('run needs exactly one STAGE (running the whole pipeline comes later)');
+  const pipeline = options.get('pipeline');
+  if (pipeline === true) throw new UsageError('--pipeline needs a value');
+  const pipelineFile = path.resolve(typeof pipeline === 'string' ? pipeline : 'pipeline.yaml');
+  if (!fs.existsSync(pipelineFile)) throw new UsageError(`${path.relative(process.cwd(), pipelineFile) || pipelineFile}: no such pipeline file (give one with --pipeline FILE)`);
+  return reportErrors(json, out, err, async () => {
+    const root = findProjectRoot(path.dirname(pipelineFile));
+    return withRunStore(root, async (store, runs) => {
+      const { runStage } = await import('../core/runs/runStage');
+      const { StatCache } = await import('../core/store/statCache');
+      runs.markInterrupted(os.hostname(), isProcessRunning, Date.now());
+      // Ctrl+C or a kill cancels the job and its whole process tree, and the run ends `cancelled`.
+      const abort = new AbortController();
+      const cancel = (): void => abort.abort();
+      process.once('SIGINT', cancel);
+      process.once('SIGTERM', cancel);
+      try {
+        const r = await runStage({
+          root, store, pipelineFile, stage: positionals[0], overrides: repeated.get('set') ?? [], cache: new StatCache(store), signal: abort.signal,
+          onEvent: (e) => {
+            if (!json && e.type === 'created') err.write(`mlops: run ${e.runId} of ${positionals[0]} started; its log is .mlops/runs/${e.runId}/log.txt\n`);
+          },
+        });
+        const run = runs.get(r.runId)!;
+        if (json) out.write(`${JSON.stringify({ runs: [{ id: run.id, stage: run.stage, status: run.status, exitCode: run.exitCode ?? null }] })}\n`);
+        else out.write(`${summaryLine(run)}\n`);
+        return run.status === 'completed' ? 0 : 1;
+      } finally {
+        process.off('SIGINT', cancel);
+        process.off('SIGTERM', cancel);
+      }
+    });
+  });
+}
+
+export async function runsCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { positionals, options } = parseArgs(rest, new Set(['stage', 'limit']));
+  const json = options.has('json');
+  const root = findProjectRoot(process.cwd());
+  switch (sub) {
+    case 'list': {
+      checkOptions(options, ['stage', 'limit', 'json']);
+      const stage = options.get('stage');
+      const limit = options.get('limit');
+      if (stage === true || limit === true || (typeof limit === 'string' && !/^\d+$/.test(limit))) throw new UsageError('--stage needs a name, --limit a number');
+      return reportErrors(json, out, err, () => withRunStore(root, async (_store, runs) => {
+        runs.markInterrupted(os.hostname(), isProcessRunning, Date.now());
+        const list = runs.list({ stage: typeof stage === 'string' ? stage : undefined, limit: typeof limit === 'string' ? Number(limit) : 50 });
+        if (json) out.write(`${JSON.stringify({ runs: list.map(summaryJson) })}\n`);
+        else out.write(list.length ? `${list.map(summaryLine).join('\n')}\n` : 'No runs yet: mlops run STAGE starts one.\n');
+        return 0;
+      }));
+    }
+    case 'show':
+    case 'cancel':
+    case 'delete': {
+      checkOptions(options, ['json']);
+      if (positionals.length !== 1) throw new UsageError(`runs ${sub} needs exactly one run ID`);
+      return reportErrors(json, out, err, () => withRunStore(root, async (_store, runs) => {
+        const run = runs.get(positionals[0]);
+        if (!run) {
+          const message = `No run '${positionals[0]}' in this project (mlops runs list shows them; a short id must be unique).`;
+          if (json) out.write(`${JSON.stringify({ error: { code: 'unknown-run', message } })}\n`);
+          err.write(`mlops: ${message}\n`);
+          return 1;
+        }
+        if (sub === 'show') {
+          out.write(json ? `${JSON.stringify(runJson(run))}\n` : describeRun(run));
+          return 0;
+        }
+        if (sub === 'cancel') {
+          const cancelled = runs.finish(run.id, 'cancelled', null, Date.now());
+          if (cancelled && run.jobPid) killGroup(run.jobPid);
+          if (json) out.write(`${JSON.stringify({ id: run.id, cancelled })}\n`);
+          else out.write(cancelled ? `Cancelled run ${run.id}.\n` : `Run ${run.id} had already ended (${run.status}).\n`);
+          return 0;
+        }
+        if (run.status === 'running') {
+          const message = `Run ${run.id} is still running: cancel it first (mlops runs cancel ${run.id}).`;
+          if (json) out.write(`${JSON.stringify({ error: { code: 'run-running', message } })}\n`);
+          err.write(`mlops: ${message}\n`);
+          return 1;
+        }
+        runs.delete(run.id);
+        fs.rmSync(path.join(root, '.mlops', 'runs', run.id), { recursive: true, force: true });
+        if (json) out.write(`${JSON.stringify({ id: run.id, deleted: true })}\n`);
+        else out.write(`Deleted run ${run.id} (its artifacts stay in the cache until mlops gc).\n`);
+        return 0;
+      }));
+    }
+    default:
+      throw new UsageError(sub === undefined ? 'runs needs a subcommand: list, show, cancel or delete' : `unknown runs subcommand '${sub}'`);
+  }
+}
+
+/** The run store, loaded lazily (the native SQLite module is only needed here). */
+async function withRunStore<T>(root: string, fn: (store: StoreType, runs: RunStoreType) => Promise<T>): Promise<T> {
+  const { Store } = await import('../core/store/store');
+  const { RunStore } = await import('../core/runs/runStore');
+  const store = Store.open(root);
+  try {
+    return await fn(store, new RunStore(store));
+  } finally {
+    store.close();
+  }
+}
+
+/** SIGTERM to the job's process group (the job and everything it started). */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+function summaryJson(r: RunSummary): object {
+  return { id: r.id, pipeline: r.pipeline, stage: r.stage, sweepId: r.sweepId ?? null, status: r.status, exitCode: r.exitCode ?? null, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt), metrics: metricsJson(r) };
+}
+
+function metricsJson(r: RunSummary): Record<string, { last: number; min: number; max: number; steps: number }> {
+  return Object.fromEntries(Object.entries(r.metrics).map(([k, m]) => [k, { last: m.last, min: m.min, max: m.max, steps: m.steps }]));
+}
+
+/** The keys issue 4 names for `mlops runs show ID --json`. */
+function runJson(r: RunRecord): object {
+  return {
+    id: r.id, stage: r.stage, pipeline: r.pipeline, status: r.status, exitCode: r.exitCode ?? null, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt),
+    gitCommit: r.gitCommit ?? null, gitDirty: r.gitDirty ?? null, paramsHash: r.paramsHash, params: r.params, data: r.data, environment: r.environment,
+    metrics: metricsJson(r), artifacts: r.artifacts,
+  };
+}
+
+function summaryLine(r: RunSummary): string {
+  const took = r.endedAt !== undefined ? ` in ${((r.endedAt - r.startedAt) / 1000).toFixed(1)} s` : '';
+  const metrics = Object.entries(r.metrics).slice(0, 4).map(([k, m]) => `${k} ${Number(m.last.toPrecision(4))}`).join(', ');
+  return `${r.id}  ${r.stage}  ${r.status}${r.exitCode !== undefined && r.status === 'failed' ? ` (exit ${r.exitCode})` : ''}${took}${metrics ? `  ${metrics}` : ''}`;
+}
+
+function describeRun(r: RunRecord): string {
+  const lines = [
+    summaryLine(r),
+    `pipeline: ${r.pipeline} (${r.pipelineFile}), started ${iso(r.startedAt)}`,
+    `git: ${r.gitCommit ? `${r.gitCommit.slice(0, 12)}${r.gitDirty ? ' (dirty: uncommitted changes)' : ''}` : 'not a git repository: the code is not recorded'}`,
+    `params: ${r.paramsHash.slice(0, 12)} ${JSON.stringify(r.params)}`,
+    `data: ${Object.entries(r.data).map(([k, v]) => `${k} ${v.slice(0, 19)}`).join(', ') || 'none'}`,
+    `environment: ${Object.entries(r.environment).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `command: ${r.command}`,
+    ...r.artifacts.map((a) => `artifact: ${a.path} (${a.size} B, sha256:${a.sha256.slice(0, 12)})`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,23 @@
+/**
+ * Whether a process still runs: the test for "the process running this run is gone, so the run was
+ * interrupted". A zombie does not run: in containers whose PID 1 never reaps orphans, kill(pid, 0)
+ * succeeds on one forever, so /proc is asked where there is one.
+ */
+import * as fs from 'fs';
+
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false; // EPERM: it exists, another user's
+  }
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return true; // no /proc (macOS): kill(0) is all there is
+  }
+  // "pid (comm) state ...": comm may hold spaces and parentheses, so look after the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
+}

@@ -1,0 +1,262 @@
+/**
+ * Runs in the project's SQLite store (.mlops/mlops.db, migration 2): what each run was made of
+ * (the four ingredients: data snapshots, git commit, params hash, environment), its status, its
+ * metric points and its artifacts.
+ *
+ * Metric points are appended in batches, each batch one transaction that also keeps
+ * `metric_latest` (last, min, max, steps per series) current: the Runs view lists runs with their
+ * latest metrics from that table alone. Any number of processes may write at once (WAL, busy
+ * timeout, BEGIN IMMEDIATE: see store.ts).
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Store } from '../store/store';
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface NewRun {
+  id: string;
+  pipeline: string;
+  /** Relative to the project root, POSIX separators. */
+  pipelineFile: string;
+  stage: string;
+  sweepId?: string;
+  startedAt: number;
+  gitCommit?: string;
+  gitDirty?: boolean;
+  paramsHash: string;
+  params: Record<string, unknown>;
+  /** Dataset name -> snapshot id (`sha256:...`). */
+  data: Record<string, string>;
+  environment: Record<string, string>;
+  command: string;
+  /** Hash of what decides the result (command, params used, deps snapshots): equal inputs, skippable run. */
+  inputsHash: string;
+  executor: string;
+  host: string;
+  /** The process running the run (the CLI or the server). */
+  pid: number;
+}
+
+export interface MetricSummary {
+  last: number;
+  lastStep: number;
+  min: number;
+  max: number;
+  steps: number;
+}
+
+export interface Artifact {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface RunSummary {
+  id: string;
+  pipeline: string;
+  pipelineFile: string;
+  stage: string;
+  sweepId?: string;
+  status: RunStatus;
+  exitCode?: number;
+  startedAt: number;
+  endedAt?: number;
+  metrics: Record<string, MetricSummary>;
+}
+
+export interface RunRecord extends RunSummary, Omit<NewRun, 'sweepId'> {
+  /** The leader of the job's process group, once started. */
+  jobPid?: number;
+  artifacts: Artifact[];
+}
+
+/** A metric point as the training contract writes it (step and time already filled in). */
+export interface MetricPointRow {
+  name: string;
+  value: number;
+  step: number;
+  time: number;
+}
+
+export interface ListOptions {
+  pipelineFile?: string;
+  stage?: string;
+  sweepId?: string;
+  limit?: number;
+}
+
+interface RunRow {
+  id: string; pipeline: string; pipeline_file: string; stage: string; sweep_id: string | null; status: RunStatus; exit_code: number | null;
+  started_at: number; ended_at: number | null; git_commit: string | null; git_dirty: number | null; params_hash: string; params: string;
+  data: string; environment: string; command: string; inputs_hash: string; executor: string; host: string; pid: number; job_pid: number | null;
+}
+
+export class RunStore {
+  private readonly db: BetterSqlite3.Database;
+  private readonly insertPoint: BetterSqlite3.Statement;
+  private readonly upsertLatest: BetterSqlite3.Statement;
+
+  constructor(private readonly store: Store) {
+    this.db = store.db;
+    this.insertPoint = this.db.prepare('INSERT INTO metrics (run_id, name, step, value, time) VALUES (?, ?, ?, ?, ?)');
+    // The last value is the one of the highest step (a point re-logged for an earlier step does not become "last").
+    this.upsertLatest = this.db.prepare(`
+      INSERT INTO metric_latest (run_id, name, last, last_step, min, max, steps) VALUES (@run, @name, @value, @step, @value, @value, 1)
+      ON CONFLICT (run_id, name) DO UPDATE SET
+        last = CASE WHEN @step >= last_step THEN @value ELSE last END,
+        last_step = MAX(last_step, @step),
+        min = MIN(min, @value),
+        max = MAX(max, @value),
+        steps = steps + 1`);
+  }
+
+  create(run: NewRun): void {
+    this.store.transaction((db) => db.prepare(`
+      INSERT INTO runs (id, pipeline, pipeline_file, stage, sweep_id, status, started_at, git_commit, git_dirty, params_hash, params, data,
+                        environment, command, inputs_hash, executor, host, pid)
+      VALUES (@id, @pipeline, @pipelineFile, @stage, @sweepId, 'running', @startedAt, @gitCommit, @gitDirty, @paramsHash, @params, @data,
+              @environment, @command, @inputsHash, @executor, @host, @pid)`).run({
+      ...run,
+      sweepId: run.sweepId ?? null,
+      gitCommit: run.gitCommit ?? null,
+      gitDirty: run.gitDirty === undefined ? null : Number(run.gitDirty),
+      params: JSON.stringify(run.params),
+      data: JSON.stringify(run.data),
+      environment: JSON.stringify(run.environment),
+    }));
+  }
+
+  setJobPid(id: string, jobPid: number): void {
+    this.store.transaction((db) => db.prepare('UPDATE runs SET job_pid = ? WHERE id = ?').run(jobPid, id));
+  }
+
+  /** One transaction for the batch: the points and the latest values move together. */
+  appendMetrics(id: string, points: readonly MetricPointRow[]): void {
+    if (!points.length) return;
+    this.store.transaction(() => {
+      for (const p of points) {
+        this.insertPoint.run(id, p.name, p.step, p.value, p.time);
+        this.upsertLatest.run({ run: id, name: p.name, step: p.step, value: p.value });
+      }
+    });
+  }
+
+  addArtifacts(id: string, artifacts: readonly Artifact[]): void {
+    this.store.transaction((db) => {
+      const insert = db.prepare('INSERT OR REPLACE INTO artifacts (run_id, path, sha256, size) VALUES (?, ?, ?, ?)');
+      for (const a of artifacts) insert.run(id, a.path, a.sha256, a.size);
+    });
+  }
+
+  /**
+   * Ends a run that is still running (a run already ended, e.g. cancelled meanwhile, keeps its
+   * status). Returns whether this call ended it.
+   */
+  finish(id: string, status: Exclude<RunStatus, 'running'>, exitCode: number | null, endedAt: number): boolean {
+    return this.store.transaction((db) => db.prepare("UPDATE runs SET status = ?, exit_code = ?, ended_at = ? WHERE id = ? AND status = 'running'").run(status, exitCode, endedAt, id).changes === 1);
+  }
+
+  /**
+   * Runs left `running` by a process that no longer exists on this host (the server or the CLI was
+   * killed mid-run) become `interrupted`. Returns their ids.
+   */
+  markInterrupted(host: string, isAlive: (pid: number) => boolean, now: number): string[] {
+    return this.store.transaction((db) => {
+      const rows = db.prepare("SELECT id, pid FROM runs WHERE status = 'running' AND host = ?").all(host) as { id: string; pid: number }[];
+      const dead = rows.filter((r) => !isAlive(r.pid)).map((r) => r.id);
+      const mark = db.prepare("UPDATE runs SET status = 'interrupted', ended_at = ? WHERE id = ? AND status = 'running'");
+      for (const id of dead) mark.run(now, id);
+      return dead;
+    });
+  }
+
+  /** The run with this id, or with this unique id prefix (as git takes short hashes). */
+  get(idOrPrefix: string): RunRecord | undefined {
+    const id = this.resolveId(idOrPrefix);
+    if (!id) return undefined;
+    const row = this.read(() => this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined);
+    if (!row) return undefined;
+    const summary = this.withMetrics([row])[0];
+    const artifacts = this.read(() => this.db.prepare('SELECT path, sha256, size FROM artifacts WHERE run_id = ? ORDER BY path').all(id) as Artifact[]);
+    return {
+      ...summary,
+      gitCommit: row.git_commit ?? undefined,
+      gitDirty: row.git_dirty === null ? undefined : row.git_dirty === 1,
+      paramsHash: row.params_hash,
+      params: JSON.parse(row.params) as Record<string, unknown>,
+      data: JSON.parse(row.data) as Record<string, string>,
+      environment: JSON.parse(row.environment) as Record<string, string>,
+      command: row.command,
+      inputsHash: row.inputs_hash,
+      executor: row.executor,
+      host: row.host,
+      pid: row.pid,
+      jobPid: row.job_pid ?? undefined,
+      artifacts,
+    };
+  }
+
+  /** Newest first. */
+  list(opts: ListOptions = {}): RunSummary[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (opts.pipelineFile !== undefined) (where.push('pipeline_file = ?'), args.push(opts.pipelineFile));
+    if (opts.stage !== undefined) (where.push('stage = ?'), args.push(opts.stage));
+    if (opts.sweepId !== undefined) (where.push('sweep_id = ?'), args.push(opts.sweepId));
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC${opts.limit !== undefined ? ' LIMIT ?' : ''}`;
+    if (opts.limit !== undefined) args.push(opts.limit);
+    const rows = this.read(() => this.db.prepare(sql).all(...args) as RunRow[]);
+    return this.withMetrics(rows);
+  }
+
+  /** The latest completed run of a stage with exactly these inputs (the `dvc repro` skip). */
+  lastCompletedWithInputs(pipelineFile: string, stage: string, inputsHash: string): RunSummary | undefined {
+    const row = this.read(() => this.db.prepare("SELECT * FROM runs WHERE pipeline_file = ? AND stage = ? AND status = 'completed' ORDER BY started_at DESC, id DESC LIMIT 1").get(pipelineFile, stage) as RunRow | undefined);
+    return row && row.inputs_hash === inputsHash ? this.withMetrics([row])[0] : undefined;
+  }
+
+  /** The points of one series, by step. */
+  series(id: string, name: string): { step: number; value: number; time: number }[] {
+    return this.read(() => this.db.prepare('SELECT step, value, time FROM metrics WHERE run_id = ? AND name = ? ORDER BY step, rowid').all(id, name) as { step: number; value: number; time: number }[]);
+  }
+
+  /** Removes the run with its metrics and artifact records (the objects stay in the cache until gc). */
+  delete(id: string): boolean {
+    return this.store.transaction((db) => db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes === 1);
+  }
+
+  private resolveId(idOrPrefix: string): string | undefined {
+    if (!/^[0-9a-z-]+$/.test(idOrPrefix)) return undefined;
+    const rows = this.read(() => this.db.prepare("SELECT id FROM runs WHERE id >= ? AND id < ? || '~' LIMIT 2").all(idOrPrefix, idOrPrefix) as { id: string }[]);
+    if (rows.some((r) => r.id === idOrPrefix)) return idOrPrefix;
+    return rows.length === 1 ? rows[0].id : undefined;
+  }
+
+  private withMetrics(rows: RunRow[]): RunSummary[] {
+    if (!rows.length) return [];
+    const latest = new Map<string, Record<string, MetricSummary>>();
+    // In chunks: SQLite bounds the number of bound parameters of a statement.
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      const stmt = this.db.prepare(`SELECT run_id, name, last, last_step, min, max, steps FROM metric_latest WHERE run_id IN (${chunk.map(() => '?').join(',')})`);
+      const found = this.read(() => stmt.all(...chunk.map((r) => r.id)) as { run_id: string; name: string; last: number; last_step: number; min: number; max: number; steps: number }[]);
+      for (const m of found) {
+        const forRun = latest.get(m.run_id) ?? {};
+        forRun[m.name] = { last: m.last, lastStep: m.last_step, min: m.min, max: m.max, steps: m.steps };
+        latest.set(m.run_id, forRun);
+      }
+    }
+    return rows.map((r) => ({
+      id: r.id, pipeline: r.pipeline, pipelineFile: r.pipeline_file, stage: r.stage, sweepId: r.sweep_id ?? undefined, status: r.status,
+      exitCode: r.exit_code ?? undefined, startedAt: r.started_at, endedAt: r.ended_at ?? undefined, metrics: latest.get(r.id) ?? {},
+    }));
+  }
+
+  private read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.store.rethrow(e);
+    }
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * `mlops run` and `mlops runs ...` with the built CLI on a real git project whose stages are Node
+ * scripts following the training contract (PRODUCT.md): metrics and artifacts ingested, params
+ * overrides, data snapshots, git state, failure, cancel, and a killed CLI leaving an interrupted run.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+
+const CLI = path.join(__dirname, '../../../server/out/cli.js');
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+interface Result { code: number | null; stdout: string; stderr: string }
+
+function mlops(cwd: string, ...args: string[]): Result {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function json(r: Result): any {
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    assert.fail(`not one JSON document (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+const TRAIN = `
+const fs = require('fs');
+const path = require('path');
+const params = JSON.parse(fs.readFileSync(process.env.MLOPS_PARAMS, 'utf8'));
+const rows = fs.readFileSync(path.join(process.env.MLOPS_DATA_RAW, 'rows.csv'), 'utf8').trim().split('\\n').length;
+const mode = process.argv[2];
+if (mode === 'fail') { console.error('bad input'); process.exit(3); }
+for (let step = 0; step < 5; step++) {
+  fs.appendFileSync(process.env.MLOPS_METRICS, JSON.stringify({ name: 'loss', value: 1 / (step + 1), step }) + '\\n');
+}
+fs.appendFileSync(process.env.MLOPS_METRICS, JSON.stringify({ name: 'rows', value: rows }) + '\\n');
+fs.mkdirSync(path.join(process.env.MLOPS_OUTPUT_DIR, 'model'), { recursive: true });
+fs.writeFileSync(path.join(process.env.MLOPS_OUTPUT_DIR, 'model', 'weights.json'), JSON.stringify({ lr: params.train.lr, argv: process.argv.slice(2) }));
+if (mode === 'wait') {
+  fs.writeFileSync(process.env.MLOPS_OUTPUT_DIR + '/../started', String(process.pid));
+  const { spawn } = require('child_process');
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  fs.writeFileSync(process.env.MLOPS_OUTPUT_DIR + '/../grandchild', String(child.pid));
+  setInterval(() => {}, 1000);
+}
+console.log('trained on', rows, 'rows');
+`;
+
+function project(cmdArgs = ''): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-runcli-'));
+  dirs.push(root);
+  fs.mkdirSync(path.join(root, 'data', 'raw'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'src'));
+  fs.writeFileSync(path.join(root, 'data', 'raw', 'rows.csv'), 'a,b\n1,2\n3,4\n');
+  fs.writeFileSync(path.join(root, 'src', 'train.js'), TRAIN);
+  fs.writeFileSync(path.join(root, 'params.yaml'), 'train:\n  lr: 0.05\n  epochs: 3\n');
+  fs.writeFileSync(path.join(root, 'pipeline.yaml'), [
+    'apiVersion: mlops/v1', 'kind: Pipeline', 'name: demo', 'params: params.yaml',
+    'data:', '  raw: { path: data/raw }',
+    'stages:', '  train:', `    cmd: node src/train.js ${cmdArgs}--lr \${params.train.lr}`, '    deps: [data.raw, src/train.js]', '    params: [train.lr]', '    metrics: [loss, rows]', '',
+  ].join('\n'));
+  execFileSync('git', ['init', '-q'], { cwd: root });
+  execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.org', 'commit', '-q', '--allow-empty', '-m', 'start'], { cwd: root });
+  execFileSync('git', ['add', '-A'], { cwd: root });
+  execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.org', 'commit', '-q', '-m', 'project'], { cwd: root });
+  return root;
+}
+
+function waitFor(file: string): Promise<string> {
+  return new Promise((resolve) => {
+    const poll = (): void => (fs.existsSync(file) && fs.readFileSync(file, 'utf8') ? resolve(fs.readFileSync(file, 'utf8')) : void setTimeout(poll, 10));
+    poll();
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('mlops run', () => {
+  test('a completed run records its four ingredients, metrics and artifacts; --set overrides a param', () => {
+    const root = project();
+    const r = mlops(root, 'run', 'train', '--set', 'train.lr=0.5', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const [run] = json(r).runs;
+    assert.equal(run.status, 'completed');
+    assert.equal(run.exitCode, 0);
+
+    const show = json(mlops(root, 'runs', 'show', run.id.slice(0, 8), '--json'));
+    assert.equal(show.id, run.id);
+    assert.equal(show.stage, 'train');
+    assert.equal(show.pipeline, 'demo');
+    assert.equal(show.gitCommit, execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim());
+    assert.equal(show.gitDirty, true, 'the snapshot wrote data/raw.snapshot and data/.gitignore, not committed');
+    assert.deepEqual(show.params, { train: { lr: 0.5, epochs: 3 } });
+    assert.match(show.paramsHash, /^[0-9a-f]{64}$/);
+    const pointer = fs.readFileSync(path.join(root, 'data', 'raw.snapshot'), 'utf8');
+    assert.deepEqual(Object.keys(show.data), ['raw']);
+    assert.ok(pointer.includes(`sha256: ${show.data.raw.slice(7)}`), 'the run names the snapshot the data deps got');
+    assert.equal(show.environment.node, process.version);
+    assert.deepEqual(show.metrics.loss, { last: 0.2, min: 0.2, max: 1, steps: 5 });
+    assert.deepEqual(show.metrics.rows, { last: 3, min: 3, max: 3, steps: 1 });
+    assert.equal(show.artifacts.length, 1);
+    const artifact = show.artifacts[0];
+    assert.equal(artifact.path, 'model/weights.json');
+    const object = path.join(root, '.mlops', 'cache', 'sha256', artifact.sha256.slice(0, 2), artifact.sha256.slice(2));
+    const bytes = fs.readFileSync(object);
+    assert.equal(crypto.createHash('sha256').update(bytes).digest('hex'), artifact.sha256);
+    assert.deepEqual(JSON.parse(bytes.toString()), { lr: 0.5, argv: ['--lr', '0.5'] }, 'the override reached the command line and MLOPS_PARAMS');
+    assert.match(fs.readFileSync(path.join(root, '.mlops', 'runs', run.id, 'log.txt'), 'utf8'), /trained on 3 rows/);
+
+    const list = json(mlops(root, 'runs', 'list', '--json'));
+    assert.deepEqual(list.runs.map((x: { id: string; status: string }) => [x.id, x.status]), [[run.id, 'completed']]);
+
+    // gc keeps what a run references; once the run is deleted, its artifact goes.
+    assert.equal(json(mlops(root, 'gc', '--json')).removed, 0);
+    assert.ok(fs.existsSync(object));
+    assert.deepEqual(json(mlops(root, 'runs', 'delete', run.id, '--json')), { id: run.id, deleted: true });
+    assert.equal(json(mlops(root, 'gc', '--json')).removed, 1);
+    assert.equal(fs.existsSync(object), false);
+  });
+
+  test('a failing script ends failed with its exit code (CLI exit 1); a bad override or pipeline is a located error', () => {
+    const root = project('fail ');
+    const r = mlops(root, 'run', 'train', '--json');
+    assert.equal(r.code, 1);
+    const [run] = json(r).runs;
+    assert.deepEqual([run.status, run.exitCode], ['failed', 3]);
+    assert.match(fs.readFileSync(path.join(root, '.mlops', 'runs', run.id, 'log.txt'), 'utf8'), /bad input/);
+
+    const bad = mlops(root, 'run', 'train', '--set', 'train.lrr=1', '--json');
+    assert.equal(bad.code, 1);
+    assert.equal(json(bad).error.code, 'bad-override');
+    assert.match(json(bad).error.message, /no parameter 'train\.lrr' \(here: lr, epochs\)/);
+
+    fs.appendFileSync(path.join(root, 'pipeline.yaml'), '    needz: [x]\n');
+    const invalid = mlops(root, 'run', 'train', '--json');
+    assert.equal(json(invalid).error.code, 'invalid-pipeline');
+    assert.match(json(invalid).error.message, /pipeline\.yaml:13: Unknown key 'needz'/);
+  });
+
+  test('runs cancel stops the whole process tree and the run ends cancelled', async () => {
+    const root = project('wait ');
+    const child = spawn(process.execPath, [CLI, 'run', 'train', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const runsDir = path.join(root, '.mlops', 'runs');
+    while (!fs.existsSync(runsDir) || fs.readdirSync(runsDir).length === 0) await new Promise((r) => setTimeout(r, 10));
+    const id = fs.readdirSync(runsDir)[0];
+    const grandchild = Number(await waitFor(path.join(runsDir, id, 'grandchild')));
+    assert.ok(alive(grandchild));
+    // The job pid is recorded once the job has started.
+    while (json(mlops(root, 'runs', 'show', id, '--json')).status !== 'running') await new Promise((r) => setTimeout(r, 10));
+    const cancel = mlops(root, 'runs', 'cancel', id, '--json');
+    assert.deepEqual(json(cancel), { id, cancelled: true });
+    assert.equal(await exited, 1);
+    assert.equal(JSON.parse(out).runs[0].status, 'cancelled');
+    for (let i = 0; i < 500 && alive(grandchild); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(alive(grandchild), false, 'the grandchild process is gone too');
+    assert.equal(json(mlops(root, 'runs', 'show', id, '--json')).status, 'cancelled');
+  });
+
+  test('a CLI killed mid-run leaves its run interrupted (marked at the next listing), not running forever', async () => {
+    const root = project('wait ');
+    const child = spawn(process.execPath, [CLI, 'run', 'train'], { cwd: root, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    const runsDir = path.join(root, '.mlops', 'runs');
+    while (!fs.existsSync(runsDir) || fs.readdirSync(runsDir).length === 0) await new Promise((r) => setTimeout(r, 10));
+    const id = fs.readdirSync(runsDir)[0];
+    const jobPid = Number(await waitFor(path.join(runsDir, id, 'started')));
+    await waitFor(path.join(runsDir, id, 'grandchild'));
+    child.kill('SIGKILL');
+    await exited;
+    const list = json(mlops(root, 'runs', 'list', '--json'));
+    assert.equal(list.runs[0].id, id);
+    assert.equal(list.runs[0].status, 'interrupted');
+    // The orphaned job (a SIGKILLed CLI cannot stop it) and its child: cleaned up here.
+    for (const pid of [jobPid, Number(fs.readFileSync(path.join(runsDir, id, 'grandchild'), 'utf8'))]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  });
+});

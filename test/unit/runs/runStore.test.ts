@@ -1,0 +1,154 @@
+/** The run store on real SQLite files: runs, metric series with their latest values, artifacts, concurrent writers. */
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { NewRun, RunStore } from '../../../server/src/core/runs/runStore';
+import { Store } from '../../../server/src/core/store/store';
+import { removeTempDirs, runNode, tempProject } from '../store/storeTestUtil';
+
+after(removeTempDirs);
+
+const RUN_STORE_JS = path.resolve(__dirname, '../../../server/src/core/runs/runStore.js');
+
+function newRun(id: string, over: Partial<NewRun> = {}): NewRun {
+  return {
+    id, pipeline: 'grant-fraud', pipelineFile: 'pipeline.yaml', stage: 'train', startedAt: 1_700_000_000_000, gitCommit: 'a'.repeat(40), gitDirty: false,
+    paramsHash: 'p'.repeat(64), params: { train: { lr: 0.05 } }, data: { train: `sha256:${'d'.repeat(64)}` }, environment: { node: 'v20' },
+    command: 'node src/train.js', inputsHash: 'i'.repeat(64), executor: 'local', host: 'here', pid: 123, ...over,
+  };
+}
+
+function withRuns(fn: (runs: RunStore, root: string) => void): void {
+  const root = tempProject('runs');
+  const store = Store.open(root);
+  try {
+    fn(new RunStore(store), root);
+  } finally {
+    store.close();
+  }
+}
+
+describe('RunStore', () => {
+  test('a run is stored with its four ingredients and read back by id or unique prefix', () => withRuns((runs) => {
+    runs.create(newRun('3f2a1b0c9d8e'));
+    runs.create(newRun('3f2b00000000', { startedAt: 1_700_000_000_500 }));
+    const r = runs.get('3f2a');
+    assert.ok(r);
+    assert.equal(r.id, '3f2a1b0c9d8e');
+    assert.equal(r.status, 'running');
+    assert.deepEqual([r.gitCommit, r.gitDirty, r.paramsHash, r.params, r.data, r.environment], [
+      'a'.repeat(40), false, 'p'.repeat(64), { train: { lr: 0.05 } }, { train: `sha256:${'d'.repeat(64)}` }, { node: 'v20' },
+    ]);
+    assert.equal(runs.get('3f2'), undefined, 'an ambiguous prefix names nothing');
+    assert.equal(runs.get('zzz'), undefined);
+    assert.equal(runs.get("3f2a' OR 1=1 --"), undefined, 'not an id');
+    assert.deepEqual(runs.list().map((x) => x.id), ['3f2b00000000', '3f2a1b0c9d8e'], 'newest first');
+  }));
+
+  test('metric batches keep last (highest step), min, max and count per series', () => withRuns((runs) => {
+    runs.create(newRun('r1'));
+    runs.appendMetrics('r1', [
+      { name: 'loss', value: 0.9, step: 0, time: 1 }, { name: 'loss', value: 0.5, step: 1, time: 2 }, { name: 'acc', value: 0.7, step: 0, time: 2 },
+    ]);
+    runs.appendMetrics('r1', [{ name: 'loss', value: 0.95, step: 0, time: 3 }, { name: 'loss', value: 0.3, step: 2, time: 4 }]);
+    const r = runs.get('r1')!;
+    assert.deepEqual(r.metrics.loss, { last: 0.3, lastStep: 2, min: 0.3, max: 0.95, steps: 4 });
+    assert.deepEqual(r.metrics.acc, { last: 0.7, lastStep: 0, min: 0.7, max: 0.7, steps: 1 });
+    assert.deepEqual(runs.series('r1', 'loss').map((p) => [p.step, p.value]), [[0, 0.9], [0, 0.95], [1, 0.5], [2, 0.3]]);
+  }));
+
+  test('finish ends a running run once: a cancelled run keeps its status when the process exits later', () => withRuns((runs) => {
+    runs.create(newRun('r1'));
+    assert.equal(runs.finish('r1', 'cancelled', null, 10), true);
+    assert.equal(runs.finish('r1', 'failed', 143, 11), false);
+    const r = runs.get('r1')!;
+    assert.deepEqual([r.status, r.exitCode, r.endedAt], ['cancelled', undefined, 10]);
+  }));
+
+  test('runs left running by a dead process on this host become interrupted; live ones and other hosts stay', () => withRuns((runs) => {
+    runs.create(newRun('dead', { pid: 11 }));
+    runs.create(newRun('alive', { pid: 22 }));
+    runs.create(newRun('elsewhere', { pid: 11, host: 'other' }));
+    runs.create(newRun('done', { pid: 11 }));
+    runs.finish('done', 'completed', 0, 5);
+    assert.deepEqual(runs.markInterrupted('here', (pid) => pid === 22, 99), ['dead']);
+    assert.deepEqual(['dead', 'alive', 'elsewhere', 'done'].map((id) => runs.get(id)!.status), ['interrupted', 'running', 'running', 'completed']);
+    assert.equal(runs.get('dead')!.endedAt, 99);
+  }));
+
+  test('list filters by stage and sweep, limits, and carries the latest metrics; delete removes points and artifacts', () => withRuns((runs) => {
+    for (let i = 0; i < 5; i++) runs.create(newRun(`r${i}`, { stage: i % 2 ? 'prepare' : 'train', sweepId: i < 2 ? 's1' : undefined, startedAt: 1000 + i }));
+    runs.appendMetrics('r4', [{ name: 'loss', value: 0.1, step: 0, time: 1 }]);
+    runs.addArtifacts('r4', [{ path: 'model.json', sha256: 'e'.repeat(64), size: 12 }]);
+    assert.deepEqual(runs.list({ stage: 'train' }).map((r) => r.id), ['r4', 'r2', 'r0']);
+    assert.deepEqual(runs.list({ sweepId: 's1' }).map((r) => r.id), ['r1', 'r0']);
+    assert.deepEqual(runs.list({ limit: 2 }).map((r) => r.id), ['r4', 'r3']);
+    assert.equal(runs.list({ limit: 1 })[0].metrics.loss.last, 0.1);
+    assert.deepEqual(runs.get('r4')!.artifacts, [{ path: 'model.json', sha256: 'e'.repeat(64), size: 12 }]);
+    assert.equal(runs.delete('r4'), true);
+    assert.equal(runs.get('r4'), undefined);
+    assert.deepEqual(runs.series('r4', 'loss'), []);
+  }));
+
+  test('the last completed run with the same inputs is found (the repro skip); other inputs are not', () => withRuns((runs) => {
+    runs.create(newRun('old', { inputsHash: 'x', startedAt: 1 }));
+    runs.finish('old', 'completed', 0, 2);
+    runs.create(newRun('failed', { inputsHash: 'x', startedAt: 3 }));
+    runs.finish('failed', 'failed', 1, 4);
+    assert.equal(runs.lastCompletedWithInputs('pipeline.yaml', 'train', 'x')?.id, 'old');
+    runs.create(newRun('newer', { inputsHash: 'y', startedAt: 5 }));
+    runs.finish('newer', 'completed', 0, 6);
+    assert.equal(runs.lastCompletedWithInputs('pipeline.yaml', 'train', 'x'), undefined, 'the latest completed run had other inputs');
+  }));
+
+  test('4 processes logging metrics at once while another lists: no point lost, no SQLITE_BUSY', async () => {
+    const root = tempProject('runs-concurrent');
+    const setup = Store.open(root);
+    const runs = new RunStore(setup);
+    for (let w = 0; w < 4; w++) runs.create(newRun(`w${w}`));
+    setup.close();
+    const writer = `
+      const { Store } = require(process.env.STORE_JS);
+      const { RunStore } = require(process.env.RUN_STORE_JS);
+      const store = Store.open(process.env.ROOT);
+      const runs = new RunStore(store);
+      const id = 'w' + process.env.WRITER;
+      for (let b = 0; b < 50; b++) {
+        const batch = [];
+        for (let k = 0; k < 100; k++) { const step = b * 100 + k; batch.push({ name: 'loss', value: step, step, time: Date.now() }); }
+        runs.appendMetrics(id, batch);
+      }
+      store.close();
+      console.log(JSON.stringify({ ok: true }));`;
+    const lister = `
+      const { Store } = require(process.env.STORE_JS);
+      const { RunStore } = require(process.env.RUN_STORE_JS);
+      const store = Store.open(process.env.ROOT);
+      const runs = new RunStore(store);
+      let lists = 0, seen = 0;
+      const until = Date.now() + 1000;
+      while (Date.now() < until) { seen = Math.max(seen, ...runs.list().map((r) => r.metrics.loss ? r.metrics.loss.steps : 0)); lists++; }
+      store.close();
+      console.log(JSON.stringify({ lists }));`;
+    const env = { ROOT: root, RUN_STORE_JS };
+    const results = await Promise.all([...[0, 1, 2, 3].map((w) => runNode(writer, { env: { ...env, WRITER: String(w) } })), runNode(lister, { env })]);
+    for (const r of results) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr + r.stdout, /SQLITE_BUSY|busy/i);
+    }
+    assert.ok((results[4].json as { lists: number }).lists > 0);
+    const store = Store.open(root);
+    try {
+      const after = new RunStore(store);
+      for (let w = 0; w < 4; w++) {
+        const r = after.get(`w${w}`)!;
+        assert.deepEqual(r.metrics.loss, { last: 4999, lastStep: 4999, min: 0, max: 4999, steps: 5000 }, `writer ${w}`);
+        const points = after.series(`w${w}`, 'loss');
+        assert.equal(points.length, 5000);
+        assert.equal(points.reduce((s, p) => s + p.value, 0), (4999 * 5000) / 2);
+      }
+    } finally {
+      store.close();
+    }
+  });
+});
