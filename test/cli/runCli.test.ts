@@ -176,6 +176,35 @@ describe('mlops run', () => {
     assert.equal(json(mlops(root, 'runs', 'show', id, '--json')).status, 'cancelled');
   });
 
+  test('without STAGE the needs graph runs in order; unchanged stages are skipped; --set and data changes rerun what they touch; --force reruns all', () => {
+    const root = project();
+    fs.writeFileSync(path.join(root, 'src', 'prepare.js'), `
+      const fs = require('fs'); const path = require('path');
+      const out = path.join(process.cwd(), 'data', 'features');
+      fs.mkdirSync(out, { recursive: true });
+      fs.copyFileSync(path.join(process.env.MLOPS_DATA_RAW, 'rows.csv'), path.join(out, 'rows.csv'));`);
+    fs.writeFileSync(path.join(root, 'pipeline.yaml'), [
+      'apiVersion: mlops/v1', 'kind: Pipeline', 'name: demo', 'params: params.yaml',
+      'data:', '  raw: { path: data/raw }', '  features: { path: data/features }',
+      'stages:',
+      '  train:', '    cmd: node src/train.js --lr ${params.train.lr}', '    needs: [prepare]', '    deps: [data.features, src/train.js]', '    params: [train.lr]',
+      '  prepare:', '    cmd: node src/prepare.js', '    deps: [data.raw, src/prepare.js]', '    outs: [data/features]', '',
+    ].join('\n'));
+    fs.writeFileSync(path.join(root, 'src', 'train.js'), TRAIN.replace("process.env.MLOPS_DATA_RAW", "process.env.MLOPS_DATA_FEATURES"));
+    const run = (...args: string[]): [string, string, boolean][] => {
+      const r = mlops(root, 'run', ...args, '--json');
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      return json(r).runs.map((x: { stage: string; status: string; skipped: boolean }) => [x.stage, x.status, x.skipped]);
+    };
+    assert.deepEqual(run(), [['prepare', 'completed', false], ['train', 'completed', false]], 'prepare first: train needs it');
+    assert.deepEqual(run(), [['prepare', 'completed', true], ['train', 'completed', true]], 'nothing changed: both skipped');
+    assert.deepEqual(run('--set', 'train.lr=0.2'), [['prepare', 'completed', true], ['train', 'completed', false]], 'a param only train uses');
+    fs.appendFileSync(path.join(root, 'data', 'raw', 'rows.csv'), '5,6\n');
+    assert.deepEqual(run('--set', 'train.lr=0.2'), [['prepare', 'completed', false], ['train', 'completed', false]], 'new raw data: prepare, then train on its new output');
+    assert.deepEqual(run('--set', 'train.lr=0.2', '--force'), [['prepare', 'completed', false], ['train', 'completed', false]]);
+    assert.equal(json(mlops(root, 'runs', 'list', '--json')).runs.length, 2 + 0 + 1 + 2 + 2, 'skipped stages made no run');
+  });
+
   test('a CLI killed mid-run leaves its run interrupted (marked at the next listing), not running forever', async () => {
     const root = project('wait ');
     const child = spawn(process.execPath, [CLI, 'run', 'train'], { cwd: root, stdio: 'ignore' });

@@ -12,7 +12,7 @@ import { findProjectRoot } from '../core/workspace/projectRoot';
 import { parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
 
-export const RUN_USAGE = 'mlops run STAGE [--pipeline FILE] [--set KEY=VALUE ...] [--json]';
+export const RUN_USAGE = 'mlops run [STAGE] [--pipeline FILE] [--set KEY=VALUE ...] [--force] [--json]';
 export const RUNS_LIST_USAGE = 'mlops runs list [--stage S] [--limit N] [--json]';
 export const RUNS_SHOW_USAGE = 'mlops runs show ID [--json]';
 export const RUNS_CANCEL_USAGE = 'mlops runs cancel ID [--json]';
@@ -22,9 +22,10 @@ type Out = NodeJS.WritableStream;
 
 export async function runCommand(argv: string[], out: Out, err: Out): Promise<number> {
   const { positionals, options, repeated } = parseArgs(argv, new Set(['pipeline', 'set']));
-  checkOptions(options, ['pipeline', 'set', 'json']);
+  checkOptions(options, ['pipeline', 'set', 'force', 'json']);
   const json = options.has('json');
-  if (positionals.length !== 1) throw new UsageError('run needs exactly one STAGE (running the whole pipeline comes later)');
+  if (positionals.length > 1) throw new UsageError('run takes at most one STAGE (none: every stage, in needs order)');
+  const stage = positionals[0];
   const pipeline = options.get('pipeline');
   if (pipeline === true) throw new UsageError('--pipeline needs a value');
   const pipelineFile = path.resolve(typeof pipeline === 'string' ? pipeline : 'pipeline.yaml');
@@ -32,7 +33,7 @@ export async function runCommand(argv: string[], out: Out, err: Out): Promise<nu
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(path.dirname(pipelineFile));
     return withRunStore(root, async (store, runs) => {
-      const { runStage } = await import('../core/runs/runStage');
+      const { runPipeline, runStage } = await import('../core/runs/runStage');
       const { StatCache } = await import('../core/store/statCache');
       runs.markInterrupted(os.hostname(), isProcessRunning, Date.now());
       // Ctrl+C or a kill cancels the job and its whole process tree, and the run ends `cancelled`.
@@ -41,16 +42,18 @@ export async function runCommand(argv: string[], out: Out, err: Out): Promise<nu
       process.once('SIGINT', cancel);
       process.once('SIGTERM', cancel);
       try {
-        const r = await runStage({
-          root, store, pipelineFile, stage: positionals[0], overrides: repeated.get('set') ?? [], cache: new StatCache(store), signal: abort.signal,
-          onEvent: (e) => {
-            if (!json && e.type === 'created') err.write(`mlops: run ${e.runId} of ${positionals[0]} started; its log is .mlops/runs/${e.runId}/log.txt\n`);
+        const common = {
+          root, store, pipelineFile, overrides: repeated.get('set') ?? [], cache: new StatCache(store), signal: abort.signal,
+          onEvent: (e: { type: string; runId: string }) => {
+            if (!json && e.type === 'created') err.write(`mlops: run ${e.runId} started; its log is .mlops/runs/${e.runId}/log.txt\n`);
           },
-        });
-        const run = runs.get(r.runId)!;
-        if (json) out.write(`${JSON.stringify({ runs: [{ id: run.id, stage: run.stage, status: run.status, exitCode: run.exitCode ?? null }] })}\n`);
-        else out.write(`${summaryLine(run)}\n`);
-        return run.status === 'completed' ? 0 : 1;
+        };
+        // One stage always runs (--force is implied); the whole pipeline skips unchanged stages unless --force.
+        const outcomes = stage !== undefined ? [await runStage({ ...common, stage })] : await runPipeline({ ...common, force: options.has('force') });
+        const results = outcomes.map((o) => ({ outcome: o, run: runs.get(o.runId)! }));
+        if (json) out.write(`${JSON.stringify({ runs: results.map(({ outcome, run }) => ({ id: run.id, stage: run.stage, status: run.status, exitCode: run.exitCode ?? null, skipped: outcome.skipped })) })}\n`);
+        else for (const { outcome, run } of results) out.write(outcome.skipped ? `${run.stage}: unchanged since run ${run.id}, skipped (--force runs it again)\n` : `${summaryLine(run)}\n`);
+        return results.every(({ run }) => run.status === 'completed') ? 0 : 1;
       } finally {
         process.off('SIGINT', cancel);
         process.off('SIGTERM', cancel);

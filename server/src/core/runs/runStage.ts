@@ -54,17 +54,24 @@ export interface RunStageOptions {
   onEvent?: (e: { type: 'created' | 'started' | 'ended'; runId: string; status?: RunStatus }) => void;
   /** Aborting cancels the job (its whole process tree). */
   signal?: AbortSignal;
+  /** Skip the stage when its last completed run had exactly these inputs (as `dvc repro` does). */
+  skipIfUnchanged?: boolean;
   now?: () => number;
 }
 
 export interface RunOutcome {
+  /** The new run, or the earlier one that made running again unnecessary. */
   runId: string;
+  stage: string;
   status: Exclude<RunStatus, 'running'>;
   exitCode: number | null;
+  /** Not run: the inputs (command, params used, data snapshots, file deps) equal those of `runId`. */
+  skipped: boolean;
 }
 
 interface StageSpec {
   cmd: string;
+  needs?: string[];
   deps?: string[];
   params?: string[];
   env?: Record<string, string | number | boolean>;
@@ -114,9 +121,13 @@ export async function runStage(opts: RunStageOptions): Promise<RunOutcome> {
   const usedParams = Object.fromEntries((stage.params ?? []).map((k) => [k, leafAt(params, k)]));
   const fileDeps = Object.fromEntries((stage.deps ?? []).filter((d) => !d.startsWith('data.')).map((d) => [d, fileHashOrMissing(path.resolve(dir, d))]));
   const inputsHash = sha256(canonicalJson({ command, params: usedParams, data, files: fileDeps }));
+  const runs = new RunStore(opts.store);
+  if (opts.skipIfUnchanged) {
+    const previous = runs.lastCompletedWithInputs(rel(root, opts.pipelineFile), opts.stage, inputsHash);
+    if (previous) return { runId: previous.id, stage: opts.stage, status: 'completed', exitCode: previous.exitCode ?? 0, skipped: true };
+  }
   const git = gitState(root);
 
-  const runs = new RunStore(opts.store);
   const runId = newRunId(now());
   const runDir = path.join(root, '.mlops', 'runs', runId);
   const outputDir = path.join(runDir, 'output');
@@ -169,7 +180,37 @@ export async function runStage(opts: RunStageOptions): Promise<RunOutcome> {
   // A run cancelled from elsewhere (`mlops runs cancel`) is already ended: finish keeps that.
   if (!runs.finish(runId, status, exitCode, now())) status = runs.get(runId)?.status as Exclude<RunStatus, 'running'>;
   opts.onEvent?.({ type: 'ended', runId, status });
-  return { runId, status, exitCode };
+  return { runId, stage: opts.stage, status, exitCode, skipped: false };
+}
+
+/**
+ * Every stage of the pipeline in `needs` order (file order among independent stages). Stages whose
+ * inputs are unchanged since their last completed run are skipped unless `force`; the first stage
+ * that does not complete stops the pipeline (the stages after it are not run).
+ */
+export async function runPipeline(opts: Omit<RunStageOptions, 'stage' | 'skipIfUnchanged'> & { force?: boolean }): Promise<RunOutcome[]> {
+  const pipeline = loadPipeline(opts.pipelineFile, path.resolve(opts.root));
+  const outcomes: RunOutcome[] = [];
+  for (const stage of stageOrder(pipeline.stages)) {
+    const outcome = await runStage({ ...opts, stage, skipIfUnchanged: !opts.force });
+    outcomes.push(outcome);
+    if (outcome.status !== 'completed' || opts.signal?.aborted) break;
+  }
+  return outcomes;
+}
+
+/** Kahn's algorithm, taking ready stages in file order (the validator has refused cycles). */
+export function stageOrder(stages: Record<string, { needs?: string[] }>): string[] {
+  const names = Object.keys(stages);
+  const done = new Set<string>();
+  const order: string[] = [];
+  while (order.length < names.length) {
+    const ready = names.find((n) => !done.has(n) && (stages[n].needs ?? []).every((d) => done.has(d) || !(d in stages)));
+    if (!ready) throw new RunError('invalid-pipeline', `The stages ${names.filter((n) => !done.has(n)).join(', ')} depend on each other in a cycle.`);
+    done.add(ready);
+    order.push(ready);
+  }
+  return order;
 }
 
 function loadPipeline(file: string, root: string): PipelineDoc {
