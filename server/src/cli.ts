@@ -5,7 +5,7 @@ import {
   snapshotCommand, SNAPSHOTS_DIFF_USAGE, SNAPSHOTS_LIST_USAGE, snapshotsCommand, STATUS_USAGE, statusCommand, VERIFY_USAGE, verifyCommand,
 } from './cli/snapshotCommands';
 import {
-  RUN_USAGE, runCommand, RUNS_CANCEL_USAGE, RUNS_DELETE_USAGE, RUNS_LIST_USAGE, RUNS_SHOW_USAGE, runsCommand,
+  RUN_USAGE, runCommand, RUNS_CANCEL_USAGE, RUNS_COMPARE_USAGE, RUNS_DELETE_USAGE, RUNS_LIST_USAGE, RUNS_SHOW_USAGE, runsCommand,
 } from './cli/runCommands';
 import { VALIDATE_USAGE, validateCommand } from './cli/validateCommand';
 
@@ -48,10 +48,12 @@ commands:
       ingested while it runs, MLOPS_OUTPUT_DIR stored as artifacts. Exit code 1 unless completed.
   ${RUNS_LIST_USAGE}
   ${RUNS_SHOW_USAGE}
+  ${RUNS_COMPARE_USAGE}
   ${RUNS_CANCEL_USAGE}
   ${RUNS_DELETE_USAGE}
       The project's runs, newest first; one run with its four ingredients, metrics and artifacts;
-      cancel a running one (its whole process tree); delete an ended one.
+      the params that differ and the last metric values of several runs side by side; cancel a
+      running one (its whole process tree); delete an ended one.
   mlops --version
 
 The snapshot commands work in the project root: the nearest folder above with .mlops/ or .git/.

@@ -202,7 +202,16 @@ describe('mlops run', () => {
     fs.appendFileSync(path.join(root, 'data', 'raw', 'rows.csv'), '5,6\n');
     assert.deepEqual(run('--set', 'train.lr=0.2'), [['prepare', 'completed', false], ['train', 'completed', false]], 'new raw data: prepare, then train on its new output');
     assert.deepEqual(run('--set', 'train.lr=0.2', '--force'), [['prepare', 'completed', false], ['train', 'completed', false]]);
-    assert.equal(json(mlops(root, 'runs', 'list', '--json')).runs.length, 2 + 0 + 1 + 2 + 2, 'skipped stages made no run');
+    const all = json(mlops(root, 'runs', 'list', '--json')).runs;
+    assert.equal(all.length, 2 + 0 + 1 + 2 + 2, 'skipped stages made no run');
+
+    // The first train run against the last one: the param that differs, every metric's last value.
+    const trains = all.filter((r: { stage: string }) => r.stage === 'train').map((r: { id: string }) => r.id).reverse();
+    const cmp = json(mlops(root, 'runs', 'compare', trains[0], trains[trains.length - 1], '--json'));
+    assert.deepEqual(cmp.runs.map((r: { id: string }) => r.id), [trains[0], trains[trains.length - 1]]);
+    assert.deepEqual(cmp.params, { 'train.lr': [0.05, 0.2] });
+    assert.deepEqual(cmp.metrics, { loss: [0.2, 0.2], rows: [3, 4] });
+    assert.equal(json(mlops(root, 'runs', 'compare', trains[0], 'nope', '--json')).error.code, 'unknown-run');
   });
 
   test('a CLI killed mid-run leaves its run interrupted (marked at the next listing), not running forever', async () => {

@@ -15,6 +15,7 @@ import { checkOptions, reportErrors } from './commandErrors';
 export const RUN_USAGE = 'mlops run [STAGE] [--pipeline FILE] [--set KEY=VALUE ...] [--force] [--json]';
 export const RUNS_LIST_USAGE = 'mlops runs list [--stage S] [--limit N] [--json]';
 export const RUNS_SHOW_USAGE = 'mlops runs show ID [--json]';
+export const RUNS_COMPARE_USAGE = 'mlops runs compare ID ID... [--json]';
 export const RUNS_CANCEL_USAGE = 'mlops runs cancel ID [--json]';
 export const RUNS_DELETE_USAGE = 'mlops runs delete ID [--json]';
 
@@ -81,6 +82,23 @@ export async function runsCommand(argv: string[], out: Out, err: Out): Promise<n
         return 0;
       }));
     }
+    case 'compare': {
+      checkOptions(options, ['json']);
+      if (positionals.length < 2) throw new UsageError('runs compare needs two run IDs or more');
+      return reportErrors(json, out, err, () => withRunStore(root, async (_store, runs) => {
+        const found = positionals.map((id) => ({ id, run: runs.get(id) }));
+        const missing = found.filter((f) => !f.run).map((f) => f.id);
+        if (missing.length) {
+          const message = `No run ${missing.map((m) => `'${m}'`).join(', ')} in this project (mlops runs list shows them).`;
+          if (json) out.write(`${JSON.stringify({ error: { code: 'unknown-run', message } })}\n`);
+          err.write(`mlops: ${message}\n`);
+          return 1;
+        }
+        const c = compareRuns(found.map((f) => f.run!));
+        out.write(json ? `${JSON.stringify(c)}\n` : formatComparison(c));
+        return 0;
+      }));
+    }
     case 'show':
     case 'cancel':
     case 'delete': {
@@ -119,8 +137,46 @@ export async function runsCommand(argv: string[], out: Out, err: Out): Promise<n
       }));
     }
     default:
-      throw new UsageError(sub === undefined ? 'runs needs a subcommand: list, show, cancel or delete' : `unknown runs subcommand '${sub}'`);
+      throw new UsageError(sub === undefined ? 'runs needs a subcommand: list, show, compare, cancel or delete' : `unknown runs subcommand '${sub}'`);
   }
+}
+
+interface RunComparison {
+  runs: { id: string; stage: string; status: string }[];
+  /** Only the parameters whose values differ, one value per run (null where a run lacks it). */
+  params: Record<string, unknown[]>;
+  /** Every metric any run has: its last value per run (null where a run lacks it). */
+  metrics: Record<string, (number | null)[]>;
+}
+
+function compareRuns(list: RunRecord[]): RunComparison {
+  const leaves = list.map((r) => flatten(r.params));
+  const keys = [...new Set(leaves.flatMap((l) => Object.keys(l)))].sort();
+  const params: Record<string, unknown[]> = {};
+  for (const k of keys) {
+    const values = leaves.map((l) => (k in l ? l[k] : null));
+    if (new Set(values.map((v) => JSON.stringify(v))).size > 1) params[k] = values;
+  }
+  const names = [...new Set(list.flatMap((r) => Object.keys(r.metrics)))].sort();
+  const metrics = Object.fromEntries(names.map((n) => [n, list.map((r) => r.metrics[n]?.last ?? null)]));
+  return { runs: list.map((r) => ({ id: r.id, stage: r.stage, status: r.status })), params, metrics };
+}
+
+function flatten(v: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+  } else out[prefix] = v;
+  return out;
+}
+
+function formatComparison(c: RunComparison): string {
+  const rows = [['', ...c.runs.map((r) => r.id)], ['status', ...c.runs.map((r) => r.status)]];
+  for (const [k, vs] of Object.entries(c.params)) rows.push([k, ...vs.map((v) => (v === null ? '-' : JSON.stringify(v)))]);
+  for (const [k, vs] of Object.entries(c.metrics)) rows.push([k, ...vs.map((v) => (v === null ? '-' : String(Number(v.toPrecision(6)))))]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const lines = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  if (!Object.keys(c.params).length) lines.push('(same params)');
+  return `${lines.join('\n')}\n`;
 }
 
 /** The run store, loaded lazily (the native SQLite module is only needed here). */
