@@ -6,6 +6,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from 'vscode-languageclient/node';
 import { InitializationOptions, SERVER_NODE_FLAGS, ServerStatusNotification, ValidateWorkspaceRequest } from '../../server/src/protocol';
+import { registerRunCommands } from './runs/runCommands';
+import { RunsTreeProvider } from './runs/runsView';
 import { registerSnapshotCommands } from './snapshots/snapshotCommands';
 import { SnapshotsRefresher } from './snapshots/snapshotsRefresher';
 import { SnapshotsTreeProvider } from './snapshots/snapshotsView';
@@ -57,6 +59,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
     }),
   );
 
+  const runs = new RunsTreeProvider(languageClient);
+  context.subscriptions.push(
+    vscode.window.createTreeView('mlops.runs', { treeDataProvider: runs, showCollapseAll: true }),
+    registerRunCommands(languageClient, runs, log),
+    languageClient.onDidChangeState((e) => {
+      if (e.newState === State.Running) runs.refresh();
+    }),
+  );
+
   context.subscriptions.push(
     vscode.commands.registerCommand('mlops.validateWorkspace', () => validateWorkspaceCommand()),
     vscode.commands.registerCommand('mlops.showOutput', () => log.show(true)),
@@ -83,6 +94,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
       const items = await snapshots.getChildren();
       return items.map((i) => ({ label: String(i.label), description: String(i.description ?? ''), contextValue: i.contextValue }));
     },
+    runsView: async () => {
+      const flat: { label: string; description: string; contextValue?: string }[] = [];
+      const walk = async (node?: vscode.TreeItem): Promise<void> => {
+        for (const child of await runs.getChildren(node)) {
+          flat.push({ label: String(child.label), description: String(child.description ?? ''), contextValue: child.contextValue });
+          await walk(child);
+        }
+      };
+      await walk();
+      return flat;
+    },
   };
 }
 
@@ -91,6 +113,8 @@ export interface MlopsApi {
   validateWorkspace(): Promise<{ files: number; errors: number; warnings: number } | undefined>;
   /** The top-level items of the Snapshots view as it would show them now. */
   snapshotsView(): Promise<{ label: string; description: string; contextValue?: string }[]>;
+  /** Every item of the Runs view (pipelines, sweeps, runs), depth first. */
+  runsView(): Promise<{ label: string; description: string; contextValue?: string }[]>;
 }
 
 async function validateWorkspaceCommand(quiet = false): Promise<{ files: number; errors: number; warnings: number } | undefined> {

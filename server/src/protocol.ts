@@ -168,3 +168,44 @@ export interface SnapshotErrorData {
   code: string;
   path?: string;
 }
+
+// ---- Runs (server/src/lsp/runs.ts). ----
+
+export interface RunItem {
+  id: string;
+  pipeline: string;
+  /** Absolute path of the pipeline file. */
+  pipelineFile: string;
+  stage: string;
+  sweepId: string | null;
+  status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+  exitCode: number | null;
+  startedAt: string;
+  endedAt: string | null;
+  metrics: Record<string, { last: number; min: number; max: number; steps: number }>;
+  /** The run's folder (log.txt, params.json, output/). */
+  dir: string;
+}
+
+/** Client -> server: the runs of every project of the workspace, newest first. */
+export const ListRunsRequest = new RequestType<Record<string, never>, { runs: RunItem[]; problems: string[] }, void>('mlops/runs/list');
+
+/** Server -> client: runs changed (a run started, logged metrics, ended; from the editor or a terminal). */
+export const RunsChangedNotification = new NotificationType<Record<string, never>>('mlops/runs/changed');
+
+export interface StartRunParams {
+  pipelineFile: string;
+  /** One stage; none: the whole pipeline in `needs` order. */
+  stage?: string;
+  /** `KEY=VALUE` overrides of params.yaml. */
+  overrides?: string[];
+}
+
+/** Client -> server: start a run (it goes on in the background; RunsChanged follows its progress). */
+export const StartRunRequest = new RequestType<StartRunParams, { started: true }, void>('mlops/runs/start');
+
+/** Client -> server: cancel a running run (its whole process tree). */
+export const CancelRunRequest = new RequestType<{ pipelineFile: string; id: string }, { cancelled: boolean }, void>('mlops/runs/cancel');
+
+/** Client -> server: delete an ended run (its artifacts stay in the cache until gc). */
+export const DeleteRunRequest = new RequestType<{ pipelineFile: string; id: string }, { deleted: boolean }, void>('mlops/runs/delete');

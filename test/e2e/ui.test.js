@@ -4,8 +4,9 @@
 //   cursor on it -> quick fix "Change to 'needs'" -> the problem disappears ->
 //   the MLOps activity-bar view with its "Validate Workspace" button -> click it -> notification.
 //   -> Explorer: right-click data/raw -> "Snapshot Folder..." -> notification -> the MLOps Snapshots
-//   view lists data/raw with its short id, size and file count -> expand it into its entries.
-// Screenshots: $SHOTS/problems.png, quickfix.png, mlops-view.png, validate.png, snapshots.png
+//   view lists data/raw with its short id, size and file count -> expand it into its entries ->
+//   pipeline.yaml: the "Run" code lens above the prepare stage -> the run in the Runs view, completed.
+// Screenshots: $SHOTS/problems.png, quickfix.png, mlops-view.png, validate.png, snapshots.png, runs.png
 // (failure.png on failure).
 //
 // env: CS_BASE (http://127.0.0.1:PORT), WS (workspace folder containing broken.pipeline.yaml),
@@ -172,6 +173,44 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     log('expanded: applications.csv is listed');
     await page.waitForTimeout(500);
     await shot('snapshots.png');
+
+    step('run the prepare stage from its code lens in pipeline.yaml');
+    await page.keyboard.press('Control+Shift+E');
+    const pipelineItem = page.getByRole('treeitem', { name: 'pipeline.yaml', exact: true });
+    await pipelineItem.first().waitFor({ timeout: 15000 });
+    await pipelineItem.first().click();
+    await page.locator('.tabs-container .tab[aria-label*="pipeline.yaml"]').first().waitFor();
+    // Bring the stage into view (Go to Line), so that its lens is rendered.
+    const prepareLine = fs.readFileSync(path.join(WS, 'pipeline.yaml'), 'utf8').split(/\r?\n/).findIndex((l) => /^\s*prepare:\s*$/.test(l)) + 1;
+    await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+G');
+    await page.keyboard.type(String(prepareLine));
+    await page.keyboard.press('Enter');
+    const stageLine = page.locator('.monaco-editor .view-line', { hasText: /^\s*prepare:\s*$/ }).first();
+    await stageLine.waitFor({ timeout: 15000 });
+    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^\s*Run\s*$/ });
+    await lens.first().waitFor({ timeout: 30000 });
+    // The lens of a stage sits just above its line: take the one nearest above "prepare:".
+    const lineBox = await stageLine.boundingBox();
+    let chosen = -1;
+    let best = Infinity;
+    for (let i = 0; i < await lens.count(); i++) {
+      const box = await lens.nth(i).boundingBox();
+      if (box && lineBox && box.y <= lineBox.y && lineBox.y - box.y < best) { best = lineBox.y - box.y; chosen = i; }
+    }
+    if (chosen < 0) throw new Error('no Run code lens above the prepare stage');
+    await lens.nth(chosen).click();
+    log('clicked the Run code lens above prepare:');
+
+    step('the run in the MLOps Runs view, completed');
+    const runsPane = page.locator('.pane', { hasText: 'Runs' });
+    const runItem = runsPane.getByRole('treeitem', { name: /prepare · [0-9a-f]{8}/ });
+    await runItem.first().waitFor({ timeout: 30000 });
+    const runText = runsPane.getByRole('treeitem', { name: /prepare · [0-9a-f]{8}.*completed/ });
+    await runText.first().waitFor({ timeout: 60000 });
+    log('Runs view shows:', (await runText.first().innerText()).replace(/\s+/g, ' ').trim());
+    await page.waitForTimeout(500);
+    await shot('runs.png');
     ok = true;
   } catch (e) {
     log(`FAILED at step "${stepName}":`, String(e.message || e).split('\n')[0]);

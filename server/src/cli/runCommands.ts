@@ -74,6 +74,12 @@ export async function runsCommand(argv: string[], out: Out, err: Out): Promise<n
       const stage = options.get('stage');
       const limit = options.get('limit');
       if (stage === true || limit === true || (typeof limit === 'string' && !/^\d+$/.test(limit))) throw new UsageError('--stage needs a name, --limit a number');
+      const { Store } = await import('../core/store/store');
+      if (!fs.existsSync(Store.pathFor(root))) {
+        // No database yet: nothing has run, and listing creates nothing.
+        out.write(json ? `${JSON.stringify({ runs: [] })}\n` : 'No runs yet: mlops run STAGE starts one.\n');
+        return 0;
+      }
       return reportErrors(json, out, err, () => withRunStore(root, async (_store, runs) => {
         runs.markInterrupted(os.hostname(), isProcessRunning, Date.now());
         const list = runs.list({ stage: typeof stage === 'string' ? stage : undefined, limit: typeof limit === 'string' ? Number(limit) : 50 });
@@ -205,7 +211,7 @@ function iso(ms: number | undefined): string | null {
 }
 
 function summaryJson(r: RunSummary): object {
-  return { id: r.id, pipeline: r.pipeline, stage: r.stage, sweepId: r.sweepId ?? null, status: r.status, exitCode: r.exitCode ?? null, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt), metrics: metricsJson(r) };
+  return { id: r.id, pipeline: r.pipeline, pipelineFile: r.pipelineFile, stage: r.stage, sweepId: r.sweepId ?? null, status: r.status, exitCode: r.exitCode ?? null, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt), metrics: metricsJson(r) };
 }
 
 function metricsJson(r: RunSummary): Record<string, { last: number; min: number; max: number; steps: number }> {

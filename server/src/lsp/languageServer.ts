@@ -7,6 +7,7 @@ import { POINTER_SUFFIX } from '../core/snapshots/pointerFile';
 import { fileKind } from '../core/workspace/workspaceFiles';
 import { InitializationOptions, ValidateWorkspaceRequest } from '../protocol';
 import { codeActions } from './codeActions';
+import { codeLenses } from './codeLens';
 import { completions, COMPLETION_TRIGGERS } from './completion';
 import { definition } from './definition';
 import { DiagnosticsPublisher } from './diagnostics';
@@ -14,6 +15,7 @@ import { documentSymbols } from './documentSymbols';
 import { guarded } from './guard';
 import { hover } from './hover';
 import { ServerWorkspace, uriToPath } from './serverWorkspace';
+import { registerRunRequests } from './runs';
 import { registerSnapshotRequests } from './snapshots';
 import { validateWorkspace } from './validateWorkspace';
 
@@ -44,6 +46,7 @@ export function startLanguageServer(connection: Connection): void {
         definitionProvider: true,
         documentSymbolProvider: true,
         codeActionProvider: { codeActionKinds: ['quickfix'] },
+        codeLensProvider: { resolveProvider: false },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'mlops-workbench', version: typeof MLOPS_VERSION === 'string' ? MLOPS_VERSION : 'dev' },
@@ -133,6 +136,13 @@ export function startLanguageServer(connection: Connection): void {
   connection.onCodeAction(guarded(connection, 'code actions', [], (params) => (ours(params.textDocument.uri) ? codeActions(params) : [])));
   connection.onRequest(ValidateWorkspaceRequest, async () => validateWorkspace(workspace, diagnostics));
   registerSnapshotRequests(connection, workspace);
+  const runs = registerRunRequests(connection, workspace);
+  connection.onShutdown(() => runs.dispose());
+  connection.onCodeLens(guarded(connection, 'code lenses', [], (params) => {
+    const doc = documents.get(params.textDocument.uri);
+    const p = ours(params.textDocument.uri);
+    return doc && p ? codeLenses(doc, p, workspace) : [];
+  }));
 
   documents.listen(connection);
   connection.listen();

@@ -16,6 +16,7 @@ const REPO = path.resolve(__dirname, '../../../..'); // out/test/e2e/suite -> re
 interface MlopsApi {
   validateWorkspace(): Promise<{ files: number; errors: number; warnings: number } | undefined>;
   snapshotsView(): Promise<{ label: string; description: string; contextValue?: string }[]>;
+  runsView(): Promise<{ label: string; description: string; contextValue?: string }[]>;
 }
 
 function workspaceRoot(): vscode.Uri {
@@ -280,5 +281,22 @@ describe('MLOps Workbench in a real VS Code', function () {
     assert.match(text, /^1 added, 0 removed, 1 modified, 0 unchanged/m, text);
     assert.match(text, /^\+ late-arrivals\.csv  \(\d+ B\)$/m);
     assert.match(text, /^~ applications\.csv  \(/m, 'the line appended by the previous test');
+  });
+
+  it('runs the prepare stage ("MLOps: Run Stage", as its code lens does) and shows it in the Runs view', async function () {
+    this.timeout(90_000);
+    const pipelineFile = fileUri('pipeline.yaml').fsPath;
+    assert.strictEqual(await vscode.commands.executeCommand('mlops.runStage', pipelineFile, 'prepare'), true, 'the run started');
+    let items = await api.runsView();
+    for (let i = 0; i < 600 && !items.some((x) => /^prepare · [0-9a-f]{8}$/.test(x.label) && /completed/.test(x.description)); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      items = await api.runsView();
+    }
+    const run = items.find((x) => /^prepare · /.test(x.label));
+    assert.ok(run, `the Runs view lists the run: ${JSON.stringify(items)}`);
+    assert.match(run.description, /completed/);
+    assert.match(run.description, /^(fraud_rate|missing_rate|rows) -?[\d.e-]+ · completed$/, 'a metric of the stage, then the status');
+    assert.strictEqual(run.contextValue, 'run-ended');
+    assert.ok(items.some((x) => x.label === 'grant-fraud' && x.contextValue === 'pipeline'), 'under its pipeline');
   });
 });

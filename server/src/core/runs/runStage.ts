@@ -33,7 +33,7 @@ import { MetricsTail } from './metricsTail';
 import { Artifact, RunStatus, RunStore } from './runStore';
 
 export class RunError extends Error {
-  constructor(readonly code: 'invalid-pipeline' | 'unknown-stage' | 'bad-override' | 'data-not-pinned-snapshot' | 'missing-data', message: string) {
+  constructor(readonly code: 'invalid-pipeline' | 'unknown-stage' | 'unsupported-executor' | 'bad-override' | 'data-not-pinned-snapshot' | 'missing-data', message: string) {
     super(message);
     this.name = 'RunError';
   }
@@ -78,7 +78,7 @@ interface StageSpec {
   executor?: string;
 }
 
-interface PipelineDoc {
+export interface PipelineDoc {
   name: string;
   params?: string;
   data?: Record<string, { path: string; snapshot?: string }>;
@@ -91,6 +91,10 @@ export async function runStage(opts: RunStageOptions): Promise<RunOutcome> {
   const pipeline = loadPipeline(opts.pipelineFile, root);
   const stage = pipeline.stages[opts.stage];
   if (!stage) throw new RunError('unknown-stage', `${rel(root, opts.pipelineFile)} has no stage '${opts.stage}'. Its stages: ${Object.keys(pipeline.stages).join(', ')}.`);
+  const executorKind = stage.executor ?? 'local';
+  if (!opts.executor && executorKind !== 'local') {
+    throw new RunError('unsupported-executor', `Stage '${opts.stage}' runs with executor: ${executorKind}, which this version cannot run yet (only local). Set executor: local to run it on this machine.`);
+  }
   const paramsFile = paramsPathFor(opts.pipelineFile, pipeline.params, { source: diskSource, cache: new ParseCache(), roots: [root] });
   const params = applyOverrides(loadParams(paramsFile), opts.overrides ?? []);
   const paramsHash = sha256(canonicalJson(params));
@@ -128,7 +132,7 @@ export async function runStage(opts: RunStageOptions): Promise<RunOutcome> {
   }
   const git = gitState(root);
 
-  const runId = newRunId(now());
+  const runId = timeOrderedId(now());
   const runDir = path.join(root, '.mlops', 'runs', runId);
   const outputDir = path.join(runDir, 'output');
   fs.mkdirSync(outputDir, { recursive: true });
@@ -213,7 +217,7 @@ export function stageOrder(stages: Record<string, { needs?: string[] }>): string
   return order;
 }
 
-function loadPipeline(file: string, root: string): PipelineDoc {
+export function loadPipeline(file: string, root: string): PipelineDoc {
   const text = fs.readFileSync(file, 'utf8');
   const result = validateFile(file, text, { source: diskSource, cache: new ParseCache(), roots: [root] });
   const errors = (result?.problems ?? []).filter((p) => p.severity === 'error');
@@ -299,7 +303,7 @@ function fileHashOrMissing(file: string): string {
   }
 }
 
-function gitState(root: string): { commit?: string; dirty?: boolean } {
+export function gitState(root: string): { commit?: string; dirty?: boolean } {
   try {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
@@ -339,8 +343,8 @@ function storeArtifacts(root: string, outputDir: string): Artifact[] {
   return artifacts.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
-/** Time-ordered and unique: 8 hex of seconds since the epoch, 4 random hex. */
-function newRunId(ms: number): string {
+/** Run and sweep ids, time-ordered and unique: 8 hex of seconds since the epoch, 4 random hex. */
+export function timeOrderedId(ms: number): string {
   return `${Math.floor(ms / 1000).toString(16).padStart(8, '0')}${crypto.randomBytes(2).toString('hex')}`;
 }
 

@@ -1,0 +1,135 @@
+/**
+ * The Runs requests of the editor (protocol.ts). Runs are read and started through `mlops`
+ * processes (cliProcess.ts), as snapshots are: a run survives the editor reloading, and a run
+ * started from a terminal shows up the same way.
+ *
+ * The view is told when to list again by watching each project's `.mlops/` folder: every write to
+ * the run store (a run created, a metric batch, a run ended; by any process) touches mlops.db-wal,
+ * and a burst of such writes becomes one RunsChanged notification.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Connection, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { findProjectRoot } from '../core/workspace/projectRoot';
+import { CancelRunRequest, DeleteRunRequest, ListRunsRequest, RunItem, RunsChangedNotification, StartRunRequest } from '../protocol';
+import { CLI_SCRIPT, runCliJson } from './cliProcess';
+import { ServerWorkspace } from './serverWorkspace';
+
+const CHANGE_DEBOUNCE_MS = 250;
+const LIST_LIMIT = '200';
+
+export function registerRunRequests(connection: Connection, workspace: ServerWorkspace): { dispose(): void } {
+  const watcher = new StoreWatcher(() => void connection.sendNotification(RunsChangedNotification, {}));
+  const projects = (): string[] => {
+    const roots = [...new Set(workspace.roots.map((r) => findProjectRoot(r)))];
+    for (const root of roots) watcher.watch(root);
+    return roots;
+  };
+
+  connection.onRequest(ListRunsRequest, async (_params, token) => {
+    const runs: RunItem[] = [];
+    const problems: string[] = [];
+    for (const root of projects()) {
+      try {
+        const r = await runCliJson<{ runs: (Omit<RunItem, 'dir'>)[] }>(['runs', 'list', '--limit', LIST_LIMIT], { cwd: root, token });
+        for (const run of r.runs) runs.push({ ...run, pipelineFile: path.join(root, ...run.pipelineFile.split('/')), dir: path.join(root, '.mlops', 'runs', run.id) });
+      } catch (err) {
+        problems.push(`${root}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    runs.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+    return { runs, problems };
+  });
+
+  connection.onRequest(StartRunRequest, async (params) => {
+    const root = findProjectRoot(path.dirname(params.pipelineFile));
+    watcher.watch(root);
+    const args = ['run', ...(params.stage ? [params.stage] : []), '--pipeline', params.pipelineFile, ...(params.overrides ?? []).flatMap((o) => ['--set', o])];
+    await startInBackground(args, root);
+    return { started: true as const };
+  });
+
+  connection.onRequest(CancelRunRequest, async ({ pipelineFile, id }) => {
+    const r = await runCliJson<{ cancelled: boolean }>(['runs', 'cancel', id], { cwd: findProjectRoot(path.dirname(pipelineFile)) });
+    return { cancelled: r.cancelled };
+  });
+
+  connection.onRequest(DeleteRunRequest, async ({ pipelineFile, id }) => {
+    const r = await runCliJson<{ deleted: boolean }>(['runs', 'delete', id], { cwd: findProjectRoot(path.dirname(pipelineFile)) });
+    return { deleted: r.deleted };
+  });
+
+  return watcher;
+}
+
+/**
+ * Starts `mlops run ...` and returns once its first run is created (the CLI says so on stderr), so
+ * that a pipeline that does not validate, or a bad override, is an error of the request. The run
+ * then goes on in the background; it is not tied to this request.
+ */
+function startInBackground(args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    let stderr = '';
+    let settled = false;
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (!settled && /^mlops: run \S+ started/m.test(stderr)) {
+        settled = true;
+        resolve();
+      }
+    });
+    child.on('error', (err) => {
+      if (!settled) reject(new ResponseError(LSPErrorCodes.RequestFailed, `Cannot run the mlops CLI (${CLI_SCRIPT}): ${err.message}`));
+      settled = true;
+    });
+    child.on('close', (code) => {
+      if (settled) return;
+      settled = true;
+      if (code === 0) resolve(); // every stage was unchanged: nothing to start
+      else reject(new ResponseError(LSPErrorCodes.RequestFailed, stderr.replace(/^mlops: /gm, '').trim() || `mlops ${args.join(' ')} exited with code ${code}`));
+    });
+  });
+}
+
+/** Watches the `.mlops/` folder of each project (or the project folder until `.mlops/` appears). */
+class StoreWatcher {
+  private readonly watchers = new Map<string, fs.FSWatcher>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly changed: () => void) {}
+
+  watch(root: string): void {
+    if (this.watchers.has(root)) return;
+    const mlops = path.join(root, '.mlops');
+    try {
+      const w = fs.existsSync(mlops)
+        ? fs.watch(mlops, (_event, name) => {
+          if (name?.startsWith('mlops.db')) this.schedule();
+        })
+        : fs.watch(root, (_event, name) => {
+          if (name !== '.mlops' || !fs.existsSync(mlops)) return;
+          this.watchers.get(root)?.close();
+          this.watchers.delete(root);
+          this.watch(root);
+          this.schedule();
+        });
+      w.on('error', () => this.watchers.delete(root));
+      this.watchers.set(root, w);
+    } catch {
+      // a folder that cannot be watched: the view still lists on demand
+    }
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.changed, CHANGE_DEBOUNCE_MS);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+}
