@@ -3,7 +3,7 @@
 // native module is copied beside it (core/store/store.ts loads it from there), so the .vsix needs
 // no node_modules.
 import * as esbuild from 'esbuild';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -22,3 +22,6 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['server/src/core/snapshots/statWorker.ts'], outfile: 'server/out/statWorker.js', minifyWhitespace: true, minifySyntax: true }),
 ]);
 copyFileSync('node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'server/out/better_sqlite3.node');
+// The run page's chart library, served to its webview from the extension (never from a CDN).
+mkdirSync('media/vendor', { recursive: true });
+for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(`node_modules/uplot/dist/${f}`, `media/vendor/${f}`);

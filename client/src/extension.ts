@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from 'vscode-languageclient/node';
 import { InitializationOptions, SERVER_NODE_FLAGS, ServerStatusNotification, ValidateWorkspaceRequest } from '../../server/src/protocol';
 import { registerRunCommands } from './runs/runCommands';
-import { RunsTreeProvider } from './runs/runsView';
+import { RunPages } from './runs/runPage';
+import { RunNode, RunsTreeProvider } from './runs/runsView';
 import { registerSnapshotCommands } from './snapshots/snapshotCommands';
 import { SnapshotsRefresher } from './snapshots/snapshotsRefresher';
 import { SnapshotsTreeProvider } from './snapshots/snapshotsView';
@@ -60,9 +61,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
   );
 
   const runs = new RunsTreeProvider(languageClient);
+  const runPages = new RunPages(languageClient, context.extensionUri);
+  const runsView = vscode.window.createTreeView('mlops.runs', { treeDataProvider: runs, showCollapseAll: true });
   context.subscriptions.push(
-    vscode.window.createTreeView('mlops.runs', { treeDataProvider: runs, showCollapseAll: true }),
-    registerRunCommands(languageClient, runs, log),
+    runsView,
+    // Selecting a run opens its page. (Not a command on the item: the view is refreshed while runs
+    // log metrics, and a click could land on an item whose command was just replaced.)
+    runsView.onDidChangeSelection((e) => {
+      const [node] = e.selection;
+      if (e.selection.length === 1 && node instanceof RunNode) void runPages.open(node.run.pipelineFile, node.run.id);
+    }),
+    runPages,
+    registerRunCommands(languageClient, runs, runPages, log),
     languageClient.onDidChangeState((e) => {
       if (e.newState === State.Running) runs.refresh();
     }),

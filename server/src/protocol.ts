@@ -209,3 +209,22 @@ export const CancelRunRequest = new RequestType<{ pipelineFile: string; id: stri
 
 /** Client -> server: delete an ended run (its artifacts stay in the cache until gc). */
 export const DeleteRunRequest = new RequestType<{ pipelineFile: string; id: string }, { deleted: boolean }, void>('mlops/runs/delete');
+
+/** Everything the run page shows: the four ingredients, params, metric series, artifacts, the log's end. */
+export interface RunDetails extends RunItem {
+  gitCommit: string | null;
+  gitDirty: boolean | null;
+  paramsHash: string;
+  params: Record<string, unknown>;
+  /** Dataset name -> snapshot id. */
+  data: Record<string, string>;
+  environment: Record<string, string>;
+  artifacts: { path: string; sha256: string; size: number }[];
+  /** Per metric, [step, value] pairs (thinned to at most 2,000 points). */
+  series: Record<string, [number, number][]>;
+  /** The last lines of the run's log. */
+  logTail: string;
+}
+
+/** Client -> server: one run in full, for its page (asked again on RunsChanged while the run goes). */
+export const RunDetailsRequest = new RequestType<{ pipelineFile: string; id: string }, RunDetails, void>('mlops/runs/details');

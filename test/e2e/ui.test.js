@@ -5,8 +5,10 @@
 //   the MLOps activity-bar view with its "Validate Workspace" button -> click it -> notification.
 //   -> Explorer: right-click data/raw -> "Snapshot Folder..." -> notification -> the MLOps Snapshots
 //   view lists data/raw with its short id, size and file count -> expand it into its entries ->
-//   pipeline.yaml: the "Run" code lens above the prepare stage -> the run in the Runs view, completed.
-// Screenshots: $SHOTS/problems.png, quickfix.png, mlops-view.png, validate.png, snapshots.png, runs.png
+//   pipeline.yaml: the "Run" code lens above the prepare stage -> the run in the Runs view, completed ->
+//   the same for train -> click the train run: its page with a loss chart of 40 points.
+// Screenshots: $SHOTS/problems.png, quickfix.png, mlops-view.png, validate.png, snapshots.png, runs.png,
+// run-page.png
 // (failure.png on failure).
 //
 // env: CS_BASE (http://127.0.0.1:PORT), WS (workspace folder containing broken.pipeline.yaml),
@@ -49,6 +51,29 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     await input.fill(`>${command}`);
     await page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first().waitFor({ timeout: 15000 });
     await page.keyboard.press('Enter');
+  };
+  // Clicks the "Run" code lens above `stage:` in the open pipeline.yaml (a stage's lens sits just
+  // above its line; Go to Line first brings it into view so that its lens is rendered).
+  const clickRunLens = async (stage) => {
+    const line = fs.readFileSync(path.join(WS, 'pipeline.yaml'), 'utf8').split(/\r?\n/).findIndex((l, i, all) => i > all.findIndex((x) => /^stages:/.test(x)) && new RegExp(`^\\s+${stage}:\\s*$`).test(l)) + 1;
+    await page.keyboard.press('Control+G'); // Go to Line, in the active editor
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 10000 });
+    await page.keyboard.type(String(line));
+    await page.keyboard.press('Enter');
+    const stageLine = page.locator('.monaco-editor .view-line', { hasText: new RegExp(`^\\s*${stage}:\\s*$`) }).first();
+    await stageLine.waitFor({ timeout: 15000 });
+    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^\s*Run\s*$/ });
+    await lens.first().waitFor({ timeout: 30000 });
+    const lineBox = await stageLine.boundingBox();
+    let chosen = -1;
+    let best = Infinity;
+    for (let i = 0; i < await lens.count(); i++) {
+      const box = await lens.nth(i).boundingBox();
+      if (box && lineBox && box.y <= lineBox.y && lineBox.y - box.y < best) { best = lineBox.y - box.y; chosen = i; }
+    }
+    if (chosen < 0) throw new Error(`no Run code lens above the ${stage} stage`);
+    await lens.nth(chosen).click();
+    log(`clicked the Run code lens above ${stage}:`);
   };
   const markers = page.locator('.markers-panel');
   const problemRow = markers.locator('.monaco-list-row', { hasText: PROBLEM });
@@ -179,28 +204,8 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     const pipelineItem = page.getByRole('treeitem', { name: 'pipeline.yaml', exact: true });
     await pipelineItem.first().waitFor({ timeout: 15000 });
     await pipelineItem.first().click();
-    await page.locator('.tabs-container .tab[aria-label*="pipeline.yaml"]').first().waitFor();
-    // Bring the stage into view (Go to Line), so that its lens is rendered.
-    const prepareLine = fs.readFileSync(path.join(WS, 'pipeline.yaml'), 'utf8').split(/\r?\n/).findIndex((l) => /^\s*prepare:\s*$/.test(l)) + 1;
-    await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
-    await page.keyboard.press('Control+G');
-    await page.keyboard.type(String(prepareLine));
-    await page.keyboard.press('Enter');
-    const stageLine = page.locator('.monaco-editor .view-line', { hasText: /^\s*prepare:\s*$/ }).first();
-    await stageLine.waitFor({ timeout: 15000 });
-    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^\s*Run\s*$/ });
-    await lens.first().waitFor({ timeout: 30000 });
-    // The lens of a stage sits just above its line: take the one nearest above "prepare:".
-    const lineBox = await stageLine.boundingBox();
-    let chosen = -1;
-    let best = Infinity;
-    for (let i = 0; i < await lens.count(); i++) {
-      const box = await lens.nth(i).boundingBox();
-      if (box && lineBox && box.y <= lineBox.y && lineBox.y - box.y < best) { best = lineBox.y - box.y; chosen = i; }
-    }
-    if (chosen < 0) throw new Error('no Run code lens above the prepare stage');
-    await lens.nth(chosen).click();
-    log('clicked the Run code lens above prepare:');
+    await page.locator('.tabs-container .tab.active[aria-label^="pipeline.yaml"]').first().waitFor();
+    await clickRunLens('prepare');
 
     step('the run in the MLOps Runs view, completed');
     const runsPane = page.locator('.pane', { hasText: 'Runs' });
@@ -211,6 +216,27 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     log('Runs view shows:', (await runText.first().innerText()).replace(/\s+/g, ' ').trim());
     await page.waitForTimeout(500);
     await shot('runs.png');
+
+    step('run the train stage from its code lens, then open its page: a chart of its loss');
+    await page.keyboard.press('Control+Shift+E');
+    await pipelineItem.first().click();
+    await page.locator('.tabs-container .tab.active[aria-label^="pipeline.yaml"]').first().waitFor();
+    await clickRunLens('train');
+    const trainRun = runsPane.getByRole('treeitem', { name: /train · [0-9a-f]{8}.*completed/ });
+    await trainRun.first().waitFor({ timeout: 90000 });
+    log('Runs view shows:', (await trainRun.first().innerText()).replace(/\s+/g, ' ').trim());
+    await trainRun.first().click();
+    const webview = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
+    await webview.locator('h1', { hasText: 'train' }).waitFor({ timeout: 30000 });
+    const lossChart = webview.locator('.chart[data-metric="loss"] canvas');
+    await lossChart.waitFor({ timeout: 30000 });
+    const caption = (await webview.locator('figure', { has: webview.locator('.chart[data-metric="loss"]') }).locator('figcaption').innerText()).trim();
+    if (!/40 points/.test(caption)) throw new Error(`the loss chart should have one point per epoch (40): "${caption}"`);
+    log('run page: loss chart,', caption);
+    await page.keyboard.press('Control+J'); // hide the panel: more room for the page
+    await lossChart.scrollIntoViewIfNeeded();
+    await page.waitForTimeout(500);
+    await shot('run-page.png');
     ok = true;
   } catch (e) {
     log(`FAILED at step "${stepName}":`, String(e.message || e).split('\n')[0]);

@@ -54,7 +54,7 @@ describe('completion', () => {
   });
 
   it('offers local, docker and slurm after `executor: `, each with its description', async () => {
-    const items = await completeIn(pipelinePath, replaceOnce(pipeline, 'executor: docker ', 'executor: @@'));
+    const items = await completeIn(pipelinePath, replaceOnce(pipeline, 'executor: local ', 'executor: @@'));
     assert.deepEqual(labels(items), ['local', 'docker', 'slurm']);
     assert.match((item(items, 'docker').documentation as MarkupContent).value, /Docker container/);
   });
@@ -109,7 +109,7 @@ describe('completion', () => {
   });
 
   it('offers the clusters of clusters.yaml after `cluster: `', async () => {
-    const items = await completeIn(pipelinePath, replaceOnce(pipeline, 'executor: docker ', 'executor: slurm\n    cluster: @@\n   '));
+    const items = await completeIn(pipelinePath, replaceOnce(pipeline, 'executor: local ', 'executor: slurm\n    cluster: @@\n   '));
     assert.deepEqual(labels(items).sort(), ['leonardo', 'lumi']);
     assert.equal(item(items, 'lumi').detail, 'lumi.csc.fi');
   });

@@ -40,7 +40,7 @@ describe('definition', () => {
   });
 
   it('goes from `cluster: lumi` to the cluster in clusters.yaml', async () => {
-    const found = target(await definitionAt(replaceOnce(pipeline, 'executor: docker ', 'executor: slurm\n    cluster: lu@@mi\n   ')));
+    const found = target(await definitionAt(replaceOnce(pipeline, 'executor: local ', 'executor: slurm\n    cluster: lu@@mi\n   ')));
     const clusters = fs.readFileSync(path.join(dir, 'clusters.yaml'), 'utf8').split('\n');
     assert.deepEqual(found, { file: 'clusters.yaml', line: clusters.findIndex((l) => l.startsWith('  lumi:')), text: 'lumi' });
   });

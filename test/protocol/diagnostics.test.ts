@@ -122,7 +122,7 @@ describe('diagnostics over LSP', () => {
   });
 
   test('a Slurm stage is checked against clusters.yaml, re-read when it changes on disk', async () => {
-    const slurm = replaceOnce(pipelineText, 'executor: docker ', 'cluster: lumi\n    executor: slurm ');
+    const slurm = replaceOnce(pipelineText, 'executor: local ', 'cluster: lumi\n    executor: slurm ');
     await client.change(pipeline, slurm);
     assert.deepEqual(await client.waitForDiagnostics(pipeline, clean), []);
     const clusters = path.join(ws, 'clusters.yaml');

@@ -58,7 +58,7 @@ describe('document symbols', () => {
     const stages = named(symbols, 'stages').children ?? [];
     assert.deepEqual(stages.map((s) => s.name), ['prepare', 'train', 'evaluate']);
     assert.ok(stages.every((s) => s.kind === SymbolKind.Function));
-    assert.match(named(stages, 'train').detail ?? '', /^docker · node src\/train\.js/);
+    assert.match(named(stages, 'train').detail ?? '', /^local · node src\/train\.js/);
     assert.match(named(stages, 'prepare').detail ?? '', /^local · /);
     assert.equal(named(named(symbols, 'data').children, 'raw').detail, 'data/raw');
     const gates = named(symbols, 'validation').children ?? [];

@@ -29,7 +29,7 @@ describe('hover', () => {
   });
 
   it('documents a nested key with its type', async () => {
-    const text = await hoverText(replaceOnce(pipeline, 'executor: docker', 'exec@@utor: docker'));
+    const text = await hoverText(replaceOnce(pipeline, 'executor: local', 'exec@@utor: local'));
     assert.match(text ?? '', /\*\*executor\*\* \(string\)/);
     assert.match(text ?? '', /Where the stage runs/);
     assert.match(text ?? '', /Default: `local`/);
@@ -66,7 +66,7 @@ describe('hover', () => {
 
   it('describes the stage a `needs` entry names', async () => {
     const text = await hoverText(replaceOnce(pipeline, 'needs: [train]', 'needs: [tr@@ain]'));
-    assert.match(text ?? '', /\*\*train\*\*: stage run by docker/);
+    assert.match(text ?? '', /\*\*train\*\*: stage run by local/);
     assert.match(text ?? '', /Logistic regression/);
   });
 

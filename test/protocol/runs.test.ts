@@ -4,6 +4,7 @@
  * RunsChanged notifications that follow it, and the listing.
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CodeLens, ResponseError } from 'vscode-languageserver-protocol/node';
@@ -67,7 +68,21 @@ describe('runs in the editor (protocol)', () => {
     assert.deepEqual(Object.keys(run.metrics).sort(), ['fraud_rate', 'missing_rate', 'rows']);
   });
 
+  it('listing runs does not itself cause a RunsChanged notification (opening the store is not a change)', async () => {
+    // Let the notifications of the run above settle, then list a few times.
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = notifications;
+    for (let i = 0; i < 3; i++) {
+      await client.send(ListRunsRequest, {}, undefined, SLOW_MS);
+      await new Promise((r) => setTimeout(r, 600)); // beyond the server's 250 ms debounce
+    }
+    assert.equal(notifications, before, 'no notification loop: list -> store opened -> "changed" -> list...');
+  });
+
   it('a stage whose executor cannot run yet, or a bad override, is an error of the start request', async () => {
+    const docker = pipeline.replace('executor: local ', 'executor: docker ');
+    await client.change(pipelinePath, docker);
+    fs.writeFileSync(pipelinePath, docker);
     await assert.rejects(client.send(StartRunRequest, { pipelineFile: pipelinePath, stage: 'train' }, undefined, SLOW_MS), (e: unknown) => {
       assert.ok(e instanceof ResponseError);
       assert.match(e.message, /executor: docker, which this version cannot run yet/);

@@ -1,15 +1,16 @@
 /**
  * The run commands: Run (a stage, from its code lens or the palette), Run with Overrides..., Run
- * Pipeline, Cancel Run, Delete Run, Show Run Log, Refresh. Each sends one typed request; the Runs
+ * Pipeline, Open Run (its page), Cancel Run, Delete Run, Show Run Log, Refresh. Each sends one typed request; the Runs
  * view follows the run through RunsChanged notifications.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { CancelRunRequest, DeleteRunRequest, RunsChangedNotification, StartRunRequest } from '../../../server/src/protocol';
+import { RunPages } from './runPage';
 import { RunNode, RunsTreeProvider } from './runsView';
 
-export function registerRunCommands(client: LanguageClient, tree: RunsTreeProvider, log: vscode.LogOutputChannel): vscode.Disposable {
+export function registerRunCommands(client: LanguageClient, tree: RunsTreeProvider, pages: RunPages, log: vscode.LogOutputChannel): vscode.Disposable {
   const start = async (pipelineFile: string | undefined, stage: string | undefined, overrides: string[] = []): Promise<boolean> => {
     const file = pipelineFile ?? activePipeline();
     if (!file) {
@@ -28,7 +29,14 @@ export function registerRunCommands(client: LanguageClient, tree: RunsTreeProvid
     }
   };
   return vscode.Disposable.from(
-    client.onNotification(RunsChangedNotification, () => tree.refresh()),
+    client.onNotification(RunsChangedNotification, () => {
+      tree.refresh();
+      pages.runsChanged();
+    }),
+    vscode.commands.registerCommand('mlops.openRun', async (node?: RunNode) => {
+      if (!node) return undefined;
+      return pages.open(node.run.pipelineFile, node.run.id);
+    }),
     vscode.commands.registerCommand('mlops.runStage', async (pipelineFile?: string, stage?: string) => {
       const name = stage ?? (await vscode.window.showInputBox({ title: 'MLOps: Run Stage', prompt: 'The stage of the open pipeline to run', placeHolder: 'train' }));
       return name ? start(pipelineFile, name.trim()) : false;

@@ -41,7 +41,6 @@ export class RunNode extends vscode.TreeItem {
     this.tooltip = tooltipOf(run);
     // Context menus: run-running (cancel) or run-ended (delete).
     this.contextValue = run.status === 'running' ? 'run-running' : 'run-ended';
-    this.command = { command: 'mlops.showRunLog', title: 'Show Log', arguments: [this] };
   }
 }
 

@@ -14,7 +14,7 @@ import { checkOptions, reportErrors } from './commandErrors';
 
 export const RUN_USAGE = 'mlops run [STAGE] [--pipeline FILE] [--set KEY=VALUE ...] [--force] [--json]';
 export const RUNS_LIST_USAGE = 'mlops runs list [--stage S] [--limit N] [--json]';
-export const RUNS_SHOW_USAGE = 'mlops runs show ID [--json]';
+export const RUNS_SHOW_USAGE = 'mlops runs show ID [--series] [--json]';
 export const RUNS_COMPARE_USAGE = 'mlops runs compare ID ID... [--json]';
 export const RUNS_CANCEL_USAGE = 'mlops runs cancel ID [--json]';
 export const RUNS_DELETE_USAGE = 'mlops runs delete ID [--json]';
@@ -108,7 +108,7 @@ export async function runsCommand(argv: string[], out: Out, err: Out): Promise<n
     case 'show':
     case 'cancel':
     case 'delete': {
-      checkOptions(options, ['json']);
+      checkOptions(options, sub === 'show' ? ['series', 'json'] : ['json']);
       if (positionals.length !== 1) throw new UsageError(`runs ${sub} needs exactly one run ID`);
       return reportErrors(json, out, err, () => withRunStore(root, async (_store, runs) => {
         const run = runs.get(positionals[0]);
@@ -119,7 +119,8 @@ export async function runsCommand(argv: string[], out: Out, err: Out): Promise<n
           return 1;
         }
         if (sub === 'show') {
-          out.write(json ? `${JSON.stringify(runJson(run))}\n` : describeRun(run));
+          const series = options.has('series') ? seriesJson(runs, run) : undefined;
+          out.write(json ? `${JSON.stringify({ ...runJson(run), ...(series && { series }) })}\n` : describeRun(run));
           return 0;
         }
         if (sub === 'cancel') {
@@ -221,10 +222,23 @@ function metricsJson(r: RunSummary): Record<string, { last: number; min: number;
 /** The keys issue 4 names for `mlops runs show ID --json`. */
 function runJson(r: RunRecord): object {
   return {
-    id: r.id, stage: r.stage, pipeline: r.pipeline, status: r.status, exitCode: r.exitCode ?? null, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt),
+    id: r.id, stage: r.stage, pipeline: r.pipeline, pipelineFile: r.pipelineFile, sweepId: r.sweepId ?? null, status: r.status, exitCode: r.exitCode ?? null, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt),
     gitCommit: r.gitCommit ?? null, gitDirty: r.gitDirty ?? null, paramsHash: r.paramsHash, params: r.params, data: r.data, environment: r.environment,
     metrics: metricsJson(r), artifacts: r.artifacts,
   };
+}
+
+/** At most this many points per series for charts: more cannot be told apart on a screen. */
+const CHART_POINTS = 2000;
+
+/** `--series`: each metric's points as [step, value] pairs, evenly thinned to CHART_POINTS (the last point always kept). */
+function seriesJson(runs: RunStoreType, r: RunRecord): Record<string, [number, number][]> {
+  return Object.fromEntries(Object.keys(r.metrics).map((name) => {
+    const points = runs.series(r.id, name);
+    const stride = Math.max(1, Math.ceil(points.length / CHART_POINTS));
+    const kept = points.filter((_, i) => i % stride === 0 || i === points.length - 1);
+    return [name, kept.map((p) => [p.step, p.value] as [number, number])];
+  }));
 }
 
 function summaryLine(r: RunSummary): string {

@@ -12,7 +12,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Connection, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { findProjectRoot } from '../core/workspace/projectRoot';
-import { CancelRunRequest, DeleteRunRequest, ListRunsRequest, RunItem, RunsChangedNotification, StartRunRequest } from '../protocol';
+import {
+  CancelRunRequest, DeleteRunRequest, ListRunsRequest, RunDetails, RunDetailsRequest, RunItem, RunsChangedNotification, StartRunRequest,
+} from '../protocol';
 import { CLI_SCRIPT, runCliJson } from './cliProcess';
 import { ServerWorkspace } from './serverWorkspace';
 
@@ -50,6 +52,13 @@ export function registerRunRequests(connection: Connection, workspace: ServerWor
     return { started: true as const };
   });
 
+  connection.onRequest(RunDetailsRequest, async ({ pipelineFile, id }, token): Promise<RunDetails> => {
+    const root = findProjectRoot(path.dirname(pipelineFile));
+    const r = await runCliJson<Omit<RunDetails, 'pipelineFile' | 'dir' | 'logTail'> & { pipelineFile: string }>(['runs', 'show', id, '--series'], { cwd: root, token });
+    const dir = path.join(root, '.mlops', 'runs', r.id);
+    return { ...r, pipelineFile: path.join(root, ...r.pipelineFile.split('/')), dir, logTail: tailOf(path.join(dir, 'log.txt')) };
+  });
+
   connection.onRequest(CancelRunRequest, async ({ pipelineFile, id }) => {
     const r = await runCliJson<{ cancelled: boolean }>(['runs', 'cancel', id], { cwd: findProjectRoot(path.dirname(pipelineFile)) });
     return { cancelled: r.cancelled };
@@ -61,6 +70,26 @@ export function registerRunRequests(connection: Connection, workspace: ServerWor
   });
 
   return watcher;
+}
+
+const LOG_TAIL_BYTES = 64 * 1024;
+
+/** The end of a log (whole lines), read without loading a huge file. */
+function tailOf(file: string): string {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const start = Math.max(0, size - LOG_TAIL_BYTES);
+    const buf = Buffer.alloc(size - start);
+    fs.readSync(fd, buf, 0, buf.length, start);
+    const text = buf.toString('utf8');
+    return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 /**
@@ -93,9 +122,16 @@ function startInBackground(args: string[], cwd: string): Promise<void> {
   });
 }
 
-/** Watches the `.mlops/` folder of each project (or the project folder until `.mlops/` appears). */
+/**
+ * Watches the `.mlops/` folder of each project (or the project folder until `.mlops/` appears).
+ * A listing itself opens and closes the database, which touches its -wal and -shm files: so an
+ * event only counts when the database's contents may have changed (the size or mtime of mlops.db,
+ * or of a non-empty -wal), else every listing would cause the next one.
+ */
 class StoreWatcher {
   private readonly watchers = new Map<string, fs.FSWatcher>();
+  private readonly fingerprints = new Map<string, string>();
+  private readonly pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly changed: () => void) {}
@@ -103,17 +139,18 @@ class StoreWatcher {
   watch(root: string): void {
     if (this.watchers.has(root)) return;
     const mlops = path.join(root, '.mlops');
+    this.fingerprints.set(root, fingerprint(mlops));
     try {
       const w = fs.existsSync(mlops)
         ? fs.watch(mlops, (_event, name) => {
-          if (name?.startsWith('mlops.db')) this.schedule();
+          if (name?.startsWith('mlops.db')) this.schedule(root);
         })
         : fs.watch(root, (_event, name) => {
           if (name !== '.mlops' || !fs.existsSync(mlops)) return;
           this.watchers.get(root)?.close();
           this.watchers.delete(root);
           this.watch(root);
-          this.schedule();
+          this.schedule(root);
         });
       w.on('error', () => this.watchers.delete(root));
       this.watchers.set(root, w);
@@ -122,9 +159,19 @@ class StoreWatcher {
     }
   }
 
-  private schedule(): void {
+  private schedule(root: string): void {
+    this.pending.add(root);
     clearTimeout(this.timer);
-    this.timer = setTimeout(this.changed, CHANGE_DEBOUNCE_MS);
+    this.timer = setTimeout(() => {
+      let changed = false;
+      for (const r of this.pending) {
+        const now = fingerprint(path.join(r, '.mlops'));
+        if (now !== this.fingerprints.get(r)) changed = true;
+        this.fingerprints.set(r, now);
+      }
+      this.pending.clear();
+      if (changed) this.changed();
+    }, CHANGE_DEBOUNCE_MS);
   }
 
   dispose(): void {
@@ -132,4 +179,17 @@ class StoreWatcher {
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
   }
+}
+
+/** What changes when the run store's contents may have: mlops.db, and a -wal with content in it. */
+function fingerprint(mlops: string): string {
+  const stamp = (file: string): string => {
+    try {
+      const st = fs.statSync(file);
+      return st.size === 0 ? '0' : `${st.size}:${st.mtimeMs}`;
+    } catch {
+      return '-';
+    }
+  };
+  return `${stamp(path.join(mlops, 'mlops.db'))}|${stamp(path.join(mlops, 'mlops.db-wal'))}`;
 }

@@ -138,7 +138,7 @@ describe('MLOps Workbench in a real VS Code', function () {
 
   it('registers its commands', async function () {
     const commands = await vscode.commands.getCommands(true);
-    for (const c of ['mlops.validateWorkspace', 'mlops.showOutput', 'mlops.restartServer', 'mlops.snapshotFolder', 'mlops.checkoutSnapshot', 'mlops.compareWithPreviousSnapshot', 'mlops.verifyCache', 'mlops.refreshSnapshots']) {
+    for (const c of ['mlops.validateWorkspace', 'mlops.showOutput', 'mlops.restartServer', 'mlops.snapshotFolder', 'mlops.checkoutSnapshot', 'mlops.compareWithPreviousSnapshot', 'mlops.verifyCache', 'mlops.refreshSnapshots', 'mlops.runStage', 'mlops.runPipeline', 'mlops.openRun', 'mlops.cancelRun', 'mlops.deleteRun']) {
       assert.ok(commands.includes(c), `command ${c} is registered`);
     }
   });
