@@ -57,6 +57,67 @@ describe('RunStore', () => {
     assert.deepEqual(runs.series('r1', 'loss').map((p) => [p.step, p.value]), [[0, 0.9], [0, 0.95], [1, 0.5], [2, 0.3]]);
   }));
 
+  test('a batch with several points per series: last of the highest step (a tie goes to the later point), out-of-order steps, min, max, count', () => withRuns((runs) => {
+    runs.create(newRun('r1'));
+    runs.appendMetrics('r1', [
+      { name: 'loss', value: 1, step: 5, time: 1 }, { name: 'acc', value: 0.5, step: 0, time: 1 }, { name: 'loss', value: 2, step: 3, time: 2 },
+      { name: 'loss', value: 3, step: 5, time: 3 }, { name: 'loss', value: 0.5, step: 4, time: 4 },
+    ]);
+    assert.deepEqual(runs.get('r1')!.metrics.loss, { last: 3, lastStep: 5, min: 0.5, max: 3, steps: 4 });
+    // A later batch wins a tie with the stored last step; its earlier steps do not become last.
+    runs.appendMetrics('r1', [{ name: 'loss', value: 7, step: 5, time: 5 }, { name: 'loss', value: -1, step: 2, time: 6 }]);
+    assert.deepEqual(runs.get('r1')!.metrics.loss, { last: 7, lastStep: 5, min: -1, max: 7, steps: 6 });
+    runs.appendMetrics('r1', [{ name: 'loss', value: 9, step: 1, time: 7 }]);
+    assert.deepEqual(runs.get('r1')!.metrics.loss, { last: 7, lastStep: 5, min: -1, max: 9, steps: 7 });
+    assert.deepEqual(runs.get('r1')!.metrics.acc, { last: 0.5, lastStep: 0, min: 0.5, max: 0.5, steps: 1 });
+    assert.deepEqual(runs.series('r1', 'loss').map((p) => [p.step, p.value]), [[1, 9], [2, -1], [3, 2], [4, 0.5], [5, 1], [5, 3], [5, 7]]);
+  }));
+
+  test('a large batch (several multi-row inserts and a remainder) stores every point once, in order', () => withRuns((runs) => {
+    runs.create(newRun('r1'));
+    const names = ['loss', 'acc', 'lr'];
+    // Two points per step and name: ties to be kept in the order they were logged.
+    const points = Array.from({ length: 1001 }, (_, i) => ({ name: names[i % 3], value: i / 7, step: Math.floor(i / 6), time: i }));
+    runs.appendMetrics('r1', points);
+    for (const [k, name] of names.entries()) {
+      const mine = points.filter((p) => p.name === name);
+      assert.deepEqual(runs.series('r1', name).map((p) => [p.step, p.value, p.time]), mine.map((p) => [p.step, p.value, p.time]), name);
+      const values = mine.map((p) => p.value);
+      assert.deepEqual(runs.get('r1')!.metrics[name], { last: mine[mine.length - 1].value, lastStep: mine[mine.length - 1].step, min: Math.min(...values), max: Math.max(...values), steps: mine.length }, `${name} (${k})`);
+    }
+  }));
+
+  test('a failing batch stores nothing of itself: points and latest values stay together', () => withRuns((runs) => {
+    runs.create(newRun('r1'));
+    runs.appendMetrics('r1', [{ name: 'loss', value: 1, step: 0, time: 1 }]);
+    const bad = Array.from({ length: 300 }, (_, i) => ({ name: 'loss', value: i === 299 ? Number.NaN : i, step: i + 1, time: 2 }));
+    assert.throws(() => runs.appendMetrics('r1', bad));
+    assert.deepEqual(runs.get('r1')!.metrics.loss, { last: 1, lastStep: 0, min: 1, max: 1, steps: 1 });
+    assert.equal(runs.series('r1', 'loss').length, 1);
+  }));
+
+  test('list and get give metric values bit for bit, any metric name, and undefined for what a run does not have', () => withRuns((runs) => {
+    runs.create(newRun('r1', { sweepId: 's1' }));
+    runs.create(newRun('r2', { startedAt: 1_700_000_000_001 }));
+    runs.finish('r1', 'failed', 3, 1_700_000_000_100);
+    const values = [1 / 3, 0.1 + 0.2, 5e-324, 1.7976931348623157e308, -1e-300, 123456789.12345679, 2 ** 53, -0.5];
+    const names = ['loss', 'val/"top-1" acc', 'naïve ∑ 🎯', 'back\\slash'];
+    const valueOf = (k: number, step: number): number => (k % 2 ? -values[step] : values[step]);
+    runs.appendMetrics('r1', values.flatMap((_, step) => names.map((name, k) => ({ name, value: valueOf(k, step), step, time: step }))));
+    const [r2, r1] = runs.list();
+    assert.deepEqual(Object.keys(r1.metrics).sort(), [...names].sort());
+    for (const [k, name] of names.entries()) {
+      const expected = values.map((_, step) => valueOf(k, step));
+      assert.deepEqual(r1.metrics[name], { last: expected[expected.length - 1], lastStep: values.length - 1, min: Math.min(...expected), max: Math.max(...expected), steps: values.length }, name);
+    }
+    assert.deepEqual(runs.get('r1')!.metrics, r1.metrics);
+    assert.deepEqual([r1.sweepId, r1.status, r1.exitCode, r1.endedAt], ['s1', 'failed', 3, 1_700_000_000_100]);
+    assert.deepEqual(r2, {
+      id: 'r2', pipeline: 'grant-fraud', pipelineFile: 'pipeline.yaml', stage: 'train', sweepId: undefined, status: 'running', exitCode: undefined,
+      startedAt: 1_700_000_000_001, endedAt: undefined, metrics: {},
+    });
+  }));
+
   test('finish ends a running run once: a cancelled run keeps its status when the process exits later', () => withRuns((runs) => {
     runs.create(newRun('r1'));
     assert.equal(runs.finish('r1', 'cancelled', null, 10), true);
