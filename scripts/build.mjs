@@ -3,7 +3,7 @@
 // native module is copied beside it (core/store/store.ts loads it from there), so the .vsix needs
 // no node_modules.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -21,7 +21,9 @@ await Promise.all([
   // The helper thread that stats files with the walking thread on big trees (core/snapshots/walk.ts).
   esbuild.build({ ...common, entryPoints: ['server/src/core/snapshots/statWorker.ts'], outfile: 'server/out/statWorker.js', minifyWhitespace: true, minifySyntax: true }),
 ]);
-copyFileSync('node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'server/out/better_sqlite3.node');
+// Copied beside, then renamed over: a CLI still running with the old file mapped must not see it change.
+copyFileSync('node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'server/out/better_sqlite3.node.tmp');
+renameSync('server/out/better_sqlite3.node.tmp', 'server/out/better_sqlite3.node');
 // The run page's chart library, served to its webview from the extension (never from a CDN).
 mkdirSync('media/vendor', { recursive: true });
 for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(`node_modules/uplot/dist/${f}`, `media/vendor/${f}`);

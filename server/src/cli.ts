@@ -7,6 +7,8 @@ import {
 import {
   RUN_USAGE, runCommand, RUNS_CANCEL_USAGE, RUNS_COMPARE_USAGE, RUNS_DELETE_USAGE, RUNS_LIST_USAGE, RUNS_SHOW_USAGE, runsCommand,
 } from './cli/runCommands';
+import { REPRODUCE_USAGE, reproduceCommand } from './cli/reproduceCommand';
+import { SWEEP_USAGE, sweepCommand } from './cli/sweepCommand';
 import { VALIDATE_USAGE, validateCommand } from './cli/validateCommand';
 
 declare const MLOPS_VERSION: string | undefined;
@@ -54,6 +56,14 @@ commands:
       The project's runs, newest first; one run with its four ingredients, metrics and artifacts;
       the params that differ and the last metric values of several runs side by side; cancel a
       running one (its whole process tree); delete an ended one.
+  ${REPRODUCE_USAGE}
+      Check out the run's data snapshots (rewriting a pointer file that names another snapshot),
+      warn when the git commit or tree differs, rerun its stage with its params as a new run, and
+      report whether each artifact is bit-identical. Exit code 1 unless every one is.
+  ${SWEEP_USAGE}
+      Run the search space of params.yaml (grid, or random with a seed) as runs of one stage (default:
+      the one reporting search.metric) under one sweep id, N at once; report the best run by the
+      search metric and goal. Exit code 1 when no trial completed.
   mlops --version
 
 The snapshot commands work in the project root: the nearest folder above with .mlops/ or .git/.
@@ -65,6 +75,7 @@ type Command = (argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writable
 const COMMANDS: Record<string, Command> = {
   snapshot: snapshotCommand, checkout: checkoutCommand, snapshots: snapshotsCommand, verify: verifyCommand,
   gc: gcCommand, push: pushCommand, pull: pullCommand, status: statusCommand, run: runCommand, runs: runsCommand,
+  reproduce: reproduceCommand, sweep: sweepCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -96,7 +96,7 @@ describe('mlops validate', () => {
     const dir = workspace();
     const sub = path.join(dir, 'models', 'fraud');
     fs.mkdirSync(sub, { recursive: true });
-    const text = fs.readFileSync(path.join(dir, 'pipeline.yaml'), 'utf8').replace('executor: docker ', 'cluster: lumi\n    executor: slurm ');
+    const text = fs.readFileSync(path.join(dir, 'pipeline.yaml'), 'utf8').replace('executor: local ', 'cluster: lumi\n    executor: slurm ');
     fs.writeFileSync(path.join(sub, 'pipeline.yaml'), text);
     for (const f of ['params.yaml', 'Dockerfile']) fs.copyFileSync(path.join(dir, f), path.join(sub, f));
     const ok = mlops(dir, 'validate', 'models/fraud/pipeline.yaml', '--format', 'json');

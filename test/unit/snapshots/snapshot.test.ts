@@ -69,7 +69,7 @@ describe('snapshot of a folder', () => {
     assert.equal(fs.readFileSync(path.join(root, 'data/.gitignore'), 'utf8'), 'other\n/raw\n');
     await snapshot({ root, target: 'data/raw', cwd: root, pool });
     assert.equal(fs.readFileSync(path.join(root, 'data/.gitignore'), 'utf8'), 'other\n/raw\n', 'idempotent');
-    assert.equal(fs.readFileSync(path.join(root, '.mlops/.gitignore'), 'utf8'), '/cache\n/locks\n/mlops.db\n/mlops.db-wal\n/mlops.db-shm\n');
+    assert.equal(fs.readFileSync(path.join(root, '.mlops/.gitignore'), 'utf8'), '/cache\n/locks\n/runs\n/mlops.db\n/mlops.db-wal\n/mlops.db-shm\n');
   });
 
   test('a single file: its id is its own hash, no manifest', async () => {

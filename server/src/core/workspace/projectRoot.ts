@@ -26,7 +26,7 @@ export function findProjectRoot(start: string, isRoot: (dir: string) => boolean 
 }
 
 /** What `.mlops/.gitignore` keeps out of git: everything local to this machine (config.yaml is shared). */
-const LOCAL_FILES = ['/cache', '/locks', '/mlops.db', '/mlops.db-wal', '/mlops.db-shm'];
+const LOCAL_FILES = ['/cache', '/locks', '/runs', '/mlops.db', '/mlops.db-wal', '/mlops.db-shm'];
 
 /**
  * Makes `.mlops/.gitignore` list the machine-local files (as `.dvc/.gitignore` does), adding the

@@ -1,0 +1,70 @@
+/**
+ * `mlops reproduce ID`: the run's data snapshots checked out, its git state compared, its stage run
+ * again with its params, and each of its artifacts compared bit for bit (see core/runs/reproduce.ts).
+ * With --json one document: {original, run, status, gitMatches, warnings, data, artifacts, reproduced}.
+ * Exit code 0 when the rerun completed and every artifact is identical, 1 otherwise.
+ */
+import * as path from 'path';
+import type { ReproduceReport } from '../core/runs/reproduce';
+import { findProjectRoot } from '../core/workspace/projectRoot';
+import { parseArgs, UsageError } from './args';
+import { checkOptions, reportErrors } from './commandErrors';
+
+export const REPRODUCE_USAGE = 'mlops reproduce ID [--json]';
+
+type Out = NodeJS.WritableStream;
+
+export async function reproduceCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  const { positionals, options } = parseArgs(argv, new Set());
+  checkOptions(options, ['json']);
+  const json = options.has('json');
+  if (positionals.length !== 1) throw new UsageError('reproduce needs exactly one run ID (mlops runs list shows them)');
+  return reportErrors(json, out, err, async () => {
+    const root = findProjectRoot(process.cwd());
+    const { Store } = await import('../core/store/store');
+    const { StatCache } = await import('../core/store/statCache');
+    const { reproduce, ReproduceError } = await import('../core/runs/reproduce');
+    const store = Store.open(root);
+    // Ctrl+C or a kill cancels the rerun (its whole process tree), which then ends `cancelled`.
+    const abort = new AbortController();
+    const cancel = (): void => abort.abort();
+    process.once('SIGINT', cancel);
+    process.once('SIGTERM', cancel);
+    try {
+      let report: ReproduceReport;
+      try {
+        report = await reproduce({
+          root, store, runId: positionals[0], cache: new StatCache(store), signal: abort.signal,
+          onEvent: (e) => {
+            if (!json && e.type === 'created') err.write(`mlops: rerun ${e.runId} started; its log is ${path.join('.mlops', 'runs', e.runId, 'log.txt')}\n`);
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof ReproduceError)) throw e; // run and snapshot errors: reportErrors
+        if (json) out.write(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
+        err.write(`mlops: ${e.message}\n`);
+        return 1;
+      }
+      out.write(json ? `${JSON.stringify(report)}\n` : formatReport(report));
+      return report.reproduced ? 0 : 1;
+    } finally {
+      process.off('SIGINT', cancel);
+      process.off('SIGTERM', cancel);
+      store.close();
+    }
+  });
+}
+
+function formatReport(r: ReproduceReport): string {
+  const lines = r.warnings.map((w) => `warning: ${w}`);
+  lines.push(`Run ${r.original} rerun as ${r.run}: ${r.status}; git ${r.gitMatches ? 'matches' : 'differs (see the warnings)'}.`);
+  for (const a of r.artifacts) {
+    const verdict = a.identical ? 'identical' : a.reproducedSha256 === null ? 'MISSING in the rerun' : `DIFFERENT (sha256:${a.sha256.slice(0, 12)} -> sha256:${a.reproducedSha256.slice(0, 12)})`;
+    lines.push(`  ${a.path}  ${verdict}`);
+  }
+  const differing = r.artifacts.filter((a) => !a.identical).length;
+  if (r.reproduced) lines.push(r.artifacts.length ? `Reproduced: all ${r.artifacts.length} artifact(s) are bit-identical.` : 'Reproduced (the run had no artifacts to compare).');
+  else if (r.status !== 'completed') lines.push(`Not reproduced: the rerun ended ${r.status} (its log: .mlops/runs/${r.run}/log.txt).`);
+  else lines.push(`Not reproduced: ${differing} of ${r.artifacts.length} artifact(s) differ.`);
+  return `${lines.join('\n')}\n`;
+}
