@@ -5,33 +5,11 @@
  * changes); a dirty tree or another commit is a warning.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, test } from 'node:test';
-
-const CLI = path.join(__dirname, '../../../server/out/cli.js');
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-interface Result { code: number | null; stdout: string; stderr: string }
-
-function mlops(cwd: string, ...args: string[]): Result {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function json(r: Result): any {
-  try {
-    return JSON.parse(r.stdout);
-  } catch {
-    assert.fail(`not one JSON document (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-}
+import { describe, test } from 'node:test';
+import { json, mlops, tempDir } from './cliTestUtil';
 
 /** model.json from the params and the data; with `random`, also 16 random bytes in noise.bin. */
 const TRAIN = `
@@ -51,8 +29,7 @@ function git(root: string, ...args: string[]): string {
 
 /** A committed project whose data is snapshotted and the pointer committed: a run in it has a clean tree. */
 function project(cmdArgs = ''): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-reprocli-'));
-  dirs.push(root);
+  const root = tempDir('mlops-reprocli-');
   fs.mkdirSync(path.join(root, 'data', 'raw'), { recursive: true });
   fs.mkdirSync(path.join(root, 'src'));
   fs.writeFileSync(path.join(root, 'data', 'raw', 'rows.csv'), 'a,b\n1,2\n');

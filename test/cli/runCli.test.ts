@@ -4,34 +4,12 @@
  * overrides, data snapshots, git state, failure, cancel, and a killed CLI leaving an interrupted run.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, test } from 'node:test';
-
-const CLI = path.join(__dirname, '../../../server/out/cli.js');
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-interface Result { code: number | null; stdout: string; stderr: string }
-
-function mlops(cwd: string, ...args: string[]): Result {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function json(r: Result): any {
-  try {
-    return JSON.parse(r.stdout);
-  } catch {
-    assert.fail(`not one JSON document (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-}
+import { describe, test } from 'node:test';
+import { CLI, json, mlops, tempDir } from './cliTestUtil';
 
 const TRAIN = `
 const fs = require('fs');
@@ -57,8 +35,7 @@ console.log('trained on', rows, 'rows');
 `;
 
 function project(cmdArgs = ''): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-runcli-'));
-  dirs.push(root);
+  const root = tempDir('mlops-runcli-');
   fs.mkdirSync(path.join(root, 'data', 'raw'), { recursive: true });
   fs.mkdirSync(path.join(root, 'src'));
   fs.writeFileSync(path.join(root, 'data', 'raw', 'rows.csv'), 'a,b\n1,2\n3,4\n');

@@ -4,33 +4,11 @@
  * log, not from timing), a seeded random search, the stage chosen by its metric, Ctrl+C.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, test } from 'node:test';
-
-const CLI = path.join(__dirname, '../../../server/out/cli.js');
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-interface Result { code: number | null; stdout: string; stderr: string }
-
-function mlops(cwd: string, ...args: string[]): Result {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function json(r: Result): any {
-  try {
-    return JSON.parse(r.stdout);
-  } catch {
-    assert.fail(`not one JSON document (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-}
+import { describe, test } from 'node:test';
+import { CLI, json, mlops, tempDir } from './cliTestUtil';
 
 /**
  * Appends `start ID` / `end ID` to events.log (O_APPEND: whole lines, in the order they happen).
@@ -79,8 +57,7 @@ if (process.argv[2] === 'wait') {
 `;
 
 function project(files: { params: string; stages: string; script: string }): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-sweepcli-'));
-  dirs.push(root);
+  const root = tempDir('mlops-sweepcli-');
   fs.mkdirSync(path.join(root, 'data', 'raw'), { recursive: true });
   fs.mkdirSync(path.join(root, 'src'));
   fs.writeFileSync(path.join(root, 'data', 'raw', 'rows.csv'), 'a,b\n1,2\n');

@@ -132,7 +132,7 @@ export async function runStage(opts: RunStageOptions): Promise<RunOutcome> {
   }
   const git = gitState(root);
 
-  const runId = timeOrderedId(now());
+  const runId = newId();
   const runDir = path.join(root, '.mlops', 'runs', runId);
   const outputDir = path.join(runDir, 'output');
   fs.mkdirSync(outputDir, { recursive: true });
@@ -343,9 +343,13 @@ function storeArtifacts(root: string, outputDir: string): Artifact[] {
   return artifacts.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
-/** Run and sweep ids, time-ordered and unique: 8 hex of seconds since the epoch, 4 random hex. */
-export function timeOrderedId(ms: number): string {
-  return `${Math.floor(ms / 1000).toString(16).padStart(8, '0')}${crypto.randomBytes(2).toString('hex')}`;
+/**
+ * Run and sweep ids: 12 random hex, so that the 8 the views show are unique in practice, as git's
+ * short hashes are (time-ordered ids shared their first 8 hex with every run of the same second).
+ * Listings order runs by their start time, not by id.
+ */
+export function newId(): string {
+  return crypto.randomBytes(6).toString('hex');
 }
 
 function rel(root: string, p: string): string {

@@ -23,7 +23,7 @@ import { validateFile } from '../validation/validator';
 import { LineIndex } from '../yaml/lineIndex';
 import { diskSource, ParseCache, paramsPathFor, WorkspaceContext } from '../workspace/workspaceFiles';
 import { RunStatus, RunStore } from './runStore';
-import { loadPipeline, PipelineDoc, runStage, timeOrderedId } from './runStage';
+import { loadPipeline, newId, PipelineDoc, runStage } from './runStage';
 
 export class SweepError extends Error {
   constructor(readonly code: 'no-search' | 'invalid-params' | 'no-stage-for-metric' | 'unknown-stage' | 'bad-parallel', message: string) {
@@ -234,7 +234,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   const stage = sweepStage(pipeline, pipelineShown, spec.metric, opts.stage);
   const seed = opts.seed ?? spec.seed ?? crypto.randomInt(2 ** 31);
   const trials = expandSpace(spec, seed);
-  const sweepId = timeOrderedId(now());
+  const sweepId = newId();
   opts.onStart?.({ sweepId, stage, metric: spec.metric, trials, seed });
 
   const runs = new RunStore(opts.store);
