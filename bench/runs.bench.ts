@@ -35,7 +35,7 @@ import { performance } from 'perf_hooks';
 import { MetricsTail } from '../server/src/core/runs/metricsTail';
 import { MetricPointRow, NewRun, RunStore } from '../server/src/core/runs/runStore';
 import { Store } from '../server/src/core/store/store';
-import { ms, Stat, stat } from './benchStats';
+import { ms, printTable, Stat, stat } from './benchStats';
 import { METRIC_NAMES, metricValue, pointNameIndex, pointStep } from './runsData';
 
 const POINTS = Number(process.env.BENCH_RUNS_POINTS ?? 1_000_000);
@@ -66,16 +66,7 @@ function row(what: string, s: Stat, rate = '', vs = '', note = ''): void {
 function section(title: string): void {
   rows.push([`-- ${title}`, '', '', '', '', '', '', '']);
 }
-function printTable(): void {
-  const head = ['measurement', 'median', 'min', 'max', 'n', 'rate', 'ratio', 'note'];
-  const last = head.length - 1;
-  const all = [head, ...rows];
-  const widths = head.map((_, c) => Math.max(...all.filter((r) => !r[0].startsWith('-- ')).map((r) => (c === last ? 0 : r[c].length))));
-  const line = (r: string[]): string => r.map((cell, c) => (c === last ? cell : c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  ').trimEnd());
-  for (const r of rows) console.log(r[0].startsWith('-- ') ? `\n${r[0]}` : line(r));
-}
+const TABLE_HEAD = ['measurement', 'median', 'min', 'max', 'n', 'rate', 'ratio', 'note'];
 
 interface Goal { label: string; value: string; ok: boolean; target: string }
 const goals: Goal[] = [];
@@ -418,7 +409,7 @@ async function main(): Promise<void> {
     if (ONLY !== 'list') await ingestion(work);
     if (ONLY !== 'ingest') listing(work);
     console.log('');
-    printTable();
+    printTable(TABLE_HEAD, rows);
     console.log('\nGoals (measured in this run; a miss is reported, never fatal):');
     for (const g of goals) console.log(`  ${g.ok ? 'PASS' : 'FAIL'}  ${g.label.padEnd(48)} ${g.value.padStart(9)}   goal ${g.target}`);
   } finally {

@@ -28,7 +28,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { writeLargeTree, writeManySmallFiles } from './snapshotData';
-import { ms, Stat, stat } from './benchStats';
+import { ms, printTable, Stat, stat } from './benchStats';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const CLI = process.env.MLOPS_CLI ? path.resolve(process.env.MLOPS_CLI) : path.join(REPO, 'server', 'out', 'cli.js');
@@ -50,16 +50,7 @@ function row(what: string, s: Stat, vs = '', note = ''): void {
 function section(title: string): void {
   rows.push([`-- ${title}`, '', '', '', '', '', '']);
 }
-function printTable(): void {
-  const head = ['measurement', 'median', 'min', 'max', 'n', 'ratio', 'note'];
-  const last = head.length - 1;
-  const all = [head, ...rows];
-  const widths = head.map((_, c) => Math.max(...all.filter((r) => !r[0].startsWith('-- ')).map((r) => (c === last ? 0 : r[c].length))));
-  const line = (r: string[]): string => r.map((cell, c) => (c === last ? cell : c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  ').trimEnd());
-  for (const r of rows) console.log(r[0].startsWith('-- ') ? `\n${r[0]}` : line(r));
-}
+const TABLE_HEAD = ['measurement', 'median', 'min', 'max', 'n', 'ratio', 'note'];
 
 interface Goal { label: string; value: number; ok: boolean; target: string }
 const goals: Goal[] = [];
@@ -239,7 +230,7 @@ function main(): void {
     if (ONLY !== 're') firstSnapshot(work);
     if (ONLY !== 'first') reSnapshot(work);
     console.log('');
-    printTable();
+    printTable(TABLE_HEAD, rows);
     console.log('\nGoals (measured in this run; a miss is reported, never fatal):');
     for (const g of goals) console.log(`  ${g.ok ? 'PASS' : 'FAIL'}  ${g.label.padEnd(44)} ${g.value.toFixed(2).padStart(6)}x   goal ${g.target}`);
   } finally {

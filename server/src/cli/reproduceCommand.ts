@@ -9,6 +9,7 @@ import type { ReproduceReport } from '../core/runs/reproduce';
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import { parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
+import { cancelOnSignals } from './interrupts';
 
 export const REPRODUCE_USAGE = 'mlops reproduce ID [--json]';
 
@@ -26,10 +27,7 @@ export async function reproduceCommand(argv: string[], out: Out, err: Out): Prom
     const { reproduce, ReproduceError } = await import('../core/runs/reproduce');
     const store = Store.open(root);
     // Ctrl+C or a kill cancels the rerun (its whole process tree), which then ends `cancelled`.
-    const abort = new AbortController();
-    const cancel = (): void => abort.abort();
-    process.once('SIGINT', cancel);
-    process.once('SIGTERM', cancel);
+    const abort = cancelOnSignals();
     try {
       let report: ReproduceReport;
       try {
@@ -48,8 +46,7 @@ export async function reproduceCommand(argv: string[], out: Out, err: Out): Prom
       out.write(json ? `${JSON.stringify(report)}\n` : formatReport(report));
       return report.reproduced ? 0 : 1;
     } finally {
-      process.off('SIGINT', cancel);
-      process.off('SIGTERM', cancel);
+      abort.dispose();
       store.close();
     }
   });

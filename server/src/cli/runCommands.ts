@@ -11,6 +11,7 @@ import { isProcessRunning } from '../core/runs/processState';
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import { parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
+import { cancelOnSignals } from './interrupts';
 
 export const RUN_USAGE = 'mlops run [STAGE] [--pipeline FILE] [--set KEY=VALUE ...] [--force] [--json]';
 export const RUNS_LIST_USAGE = 'mlops runs list [--stage S] [--limit N] [--json]';
@@ -38,10 +39,7 @@ export async function runCommand(argv: string[], out: Out, err: Out): Promise<nu
       const { StatCache } = await import('../core/store/statCache');
       runs.markInterrupted(os.hostname(), isProcessRunning, Date.now());
       // Ctrl+C or a kill cancels the job and its whole process tree, and the run ends `cancelled`.
-      const abort = new AbortController();
-      const cancel = (): void => abort.abort();
-      process.once('SIGINT', cancel);
-      process.once('SIGTERM', cancel);
+      const abort = cancelOnSignals();
       try {
         const common = {
           root, store, pipelineFile, overrides: repeated.get('set') ?? [], cache: new StatCache(store), signal: abort.signal,
@@ -56,8 +54,7 @@ export async function runCommand(argv: string[], out: Out, err: Out): Promise<nu
         else for (const { outcome, run } of results) out.write(outcome.skipped ? `${run.stage}: unchanged since run ${run.id}, skipped (--force runs it again)\n` : `${summaryLine(run)}\n`);
         return results.every(({ run }) => run.status === 'completed') ? 0 : 1;
       } finally {
-        process.off('SIGINT', cancel);
-        process.off('SIGTERM', cancel);
+        abort.dispose();
       }
     });
   });

@@ -10,6 +10,7 @@ import type { SweepReport, TrialParams } from '../core/runs/sweep';
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import { parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
+import { cancelOnSignals } from './interrupts';
 
 export const SWEEP_USAGE = 'mlops sweep [--stage S] [--parallel N] [--seed N] [--pipeline FILE] [--json]';
 
@@ -33,10 +34,7 @@ export async function sweepCommand(argv: string[], out: Out, err: Out): Promise<
     const { runSweep, SweepError } = await import('../core/runs/sweep');
     const store = Store.open(root);
     // Ctrl+C or a kill cancels the running trials (their whole process trees) and starts no more.
-    const abort = new AbortController();
-    const cancel = (): void => abort.abort();
-    process.once('SIGINT', cancel);
-    process.once('SIGTERM', cancel);
+    const abort = cancelOnSignals();
     try {
       let total = 0;
       let metric = '';
@@ -65,8 +63,7 @@ export async function sweepCommand(argv: string[], out: Out, err: Out): Promise<
       out.write(json ? `${JSON.stringify(report)}\n` : formatReport(report));
       return report.trials.some((t) => t.status === 'completed') ? 0 : 1;
     } finally {
-      process.off('SIGINT', cancel);
-      process.off('SIGTERM', cancel);
+      abort.dispose();
       store.close();
     }
   });
