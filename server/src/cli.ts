@@ -69,6 +69,8 @@ commands:
 The snapshot commands work in the project root: the nearest folder above with .mlops/ or .git/.
 With --json they print one JSON document (errors too: {"error":{"code","message","path"}}).
 With --progress they also print lines \`progress DONE TOTAL\` on stderr as they go.
+run, sweep and reproduce take --stop-with-stdin: their jobs stop, and their runs end interrupted,
+when standard input closes (the editor starts runs this way, so that none outlives it unseen).
 `;
 
 type Command = (argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream) => Promise<number>;
@@ -97,6 +99,10 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`unknown command '${command}'`);
   }
 }
+
+// A reader of stderr that went away (the language server that started a run was killed) must not
+// crash a command that is finishing a run: its messages are also in the run's log.
+process.stderr.on('error', () => undefined);
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

@@ -9,6 +9,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
+import { isProcessRunning } from '../../server/src/core/runs/processState';
 import { CLI, json, mlops, tempDir } from './cliTestUtil';
 
 const TRAIN = `
@@ -191,7 +192,7 @@ describe('mlops run', () => {
     assert.equal(json(mlops(root, 'runs', 'compare', trains[0], 'nope', '--json')).error.code, 'unknown-run');
   });
 
-  test('a CLI killed mid-run leaves its run interrupted (marked at the next listing), not running forever', async () => {
+  test('a CLI killed mid-run leaves its run interrupted (marked at the next listing, which stops the orphaned job), not running forever', async () => {
     const root = project('wait ');
     const child = spawn(process.execPath, [CLI, 'run', 'train'], { cwd: root, stdio: 'ignore' });
     const exited = new Promise((resolve) => child.on('close', resolve));
@@ -202,16 +203,14 @@ describe('mlops run', () => {
     await waitFor(path.join(runsDir, id, 'grandchild'));
     child.kill('SIGKILL');
     await exited;
+    const grandchild = Number(fs.readFileSync(path.join(runsDir, id, 'grandchild'), 'utf8'));
+    assert.ok(isProcessRunning(jobPid) && isProcessRunning(grandchild), 'a SIGKILLed CLI cannot stop its job');
     const list = json(mlops(root, 'runs', 'list', '--json'));
     assert.equal(list.runs[0].id, id);
     assert.equal(list.runs[0].status, 'interrupted');
-    // The orphaned job (a SIGKILLed CLI cannot stop it) and its child: cleaned up here.
-    for (const pid of [jobPid, Number(fs.readFileSync(path.join(runsDir, id, 'grandchild'), 'utf8'))]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
+    // The listing that marks the run also stops the job it left behind, with everything it started.
+    for (let i = 0; i < 500 && (isProcessRunning(jobPid) || isProcessRunning(grandchild)); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(isProcessRunning(jobPid), false, 'the orphaned job is stopped');
+    assert.equal(isProcessRunning(grandchild), false, 'and its child too');
   });
 });

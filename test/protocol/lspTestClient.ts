@@ -210,6 +210,14 @@ export class LspTestClient {
   }
 
   /** shutdown + exit, then makes sure the process is gone. */
+  /** The server killed with SIGKILL, as by the OOM killer or a crash of the editor: no shutdown. */
+  async kill(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
+    this.process.kill('SIGKILL');
+    await exited;
+    this.connection.dispose();
+  }
+
   async close(): Promise<void> {
     try {
       await withTimeout(this.connection.sendRequest('shutdown'), 'shutdown', 3000);

@@ -8,8 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CodeLens, ResponseError } from 'vscode-languageserver-protocol/node';
+import { isProcessRunning } from '../../server/src/core/runs/processState';
 import { ListRunsRequest, RunItem, RunsChangedNotification, StartRunRequest } from '../../server/src/protocol';
-import { closeSample, LspTestClient, openSample } from './lspTestClient';
+import { closeSample, copySample, LspTestClient, openSample } from './lspTestClient';
 
 const SLOW_MS = 60_000;
 
@@ -90,5 +91,47 @@ describe('runs in the editor (protocol)', () => {
     });
     await assert.rejects(client.send(StartRunRequest, { pipelineFile: pipelinePath, stage: 'prepare', overrides: ['prepare.nope=1'] }, undefined, SLOW_MS), /no parameter 'prepare\.nope'/);
     assert.deepEqual(client.serverErrors, []);
+  });
+});
+
+describe('a language server killed mid-run (protocol)', () => {
+  it('stops the job it started, and the restarted server lists the run interrupted, not running forever', async () => {
+    const dir = copySample();
+    fs.writeFileSync(path.join(dir, 'src', 'slow.js'), [
+      "const fs = require('fs');",
+      "fs.writeFileSync(process.env.MLOPS_OUTPUT_DIR + '/../job.pid', String(process.pid));",
+      'setInterval(() => {}, 1000);',
+    ].join('\n'));
+    const slowPipeline = path.join(dir, 'slow.pipeline.yaml');
+    fs.writeFileSync(slowPipeline, 'apiVersion: mlops/v1\nkind: Pipeline\nname: slow\nstages:\n  slow:\n    cmd: node src/slow.js\n');
+    const first = await LspTestClient.start(dir);
+    let second: LspTestClient | undefined;
+    try {
+      await first.send(StartRunRequest, { pipelineFile: slowPipeline, stage: 'slow' }, undefined, SLOW_MS);
+      const runsDir = path.join(dir, '.mlops', 'runs');
+      let pidFile: string | undefined;
+      while (!pidFile) {
+        pidFile = fs.readdirSync(runsDir).map((id) => path.join(runsDir, id, 'job.pid')).find((f) => fs.existsSync(f) && fs.readFileSync(f, 'utf8'));
+        if (!pidFile) await new Promise((r) => setTimeout(r, 20));
+      }
+      const jobPid = Number(fs.readFileSync(pidFile, 'utf8'));
+      assert.ok(isProcessRunning(jobPid));
+      await first.kill();
+
+      for (let i = 0; i < 1000 && isProcessRunning(jobPid); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(isProcessRunning(jobPid), false, 'the job did not outlive the server that started it');
+      second = await LspTestClient.start(dir);
+      let run: RunItem | undefined;
+      for (let i = 0; i < 500 && run?.status !== 'interrupted'; i++) {
+        run = (await second.send(ListRunsRequest, {}, undefined, SLOW_MS)).runs.find((r) => r.stage === 'slow');
+        if (run?.status !== 'interrupted') await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(run?.status, 'interrupted', JSON.stringify(run));
+      assert.ok(run?.endedAt);
+      assert.match(fs.readFileSync(path.join(run!.dir, 'log.txt'), 'utf8'), /\[mlops\] interrupted: the process that started this run went away/);
+    } finally {
+      await second?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,7 @@ import type { ReproduceReport } from '../core/runs/reproduce';
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import { parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
-import { cancelOnSignals } from './interrupts';
+import { cancelOnSignals, STOP_WITH_STDIN } from './interrupts';
 
 export const REPRODUCE_USAGE = 'mlops reproduce ID [--json]';
 
@@ -17,7 +17,7 @@ type Out = NodeJS.WritableStream;
 
 export async function reproduceCommand(argv: string[], out: Out, err: Out): Promise<number> {
   const { positionals, options } = parseArgs(argv, new Set());
-  checkOptions(options, ['json']);
+  checkOptions(options, ['json', STOP_WITH_STDIN]);
   const json = options.has('json');
   if (positionals.length !== 1) throw new UsageError('reproduce needs exactly one run ID (mlops runs list shows them)');
   return reportErrors(json, out, err, async () => {
@@ -27,7 +27,7 @@ export async function reproduceCommand(argv: string[], out: Out, err: Out): Prom
     const { reproduce, ReproduceError } = await import('../core/runs/reproduce');
     const store = Store.open(root);
     // Ctrl+C or a kill cancels the rerun (its whole process tree), which then ends `cancelled`.
-    const abort = cancelOnSignals();
+    const abort = cancelOnSignals(options.has(STOP_WITH_STDIN));
     try {
       let report: ReproduceReport;
       try {

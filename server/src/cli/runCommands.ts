@@ -7,11 +7,11 @@ import * as os from 'os';
 import * as path from 'path';
 import type { RunRecord, RunStore as RunStoreType, RunSummary } from '../core/runs/runStore';
 import type { Store as StoreType } from '../core/store/store';
-import { isProcessRunning } from '../core/runs/processState';
+import { isProcessRunning, stopOrphanedJob, terminateGroup } from '../core/runs/processState';
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import { parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
-import { cancelOnSignals } from './interrupts';
+import { cancelOnSignals, STOP_WITH_STDIN } from './interrupts';
 
 export const RUN_USAGE = 'mlops run [STAGE] [--pipeline FILE] [--set KEY=VALUE ...] [--force] [--json]';
 export const RUNS_LIST_USAGE = 'mlops runs list [--stage S] [--limit N] [--json]';
@@ -24,7 +24,7 @@ type Out = NodeJS.WritableStream;
 
 export async function runCommand(argv: string[], out: Out, err: Out): Promise<number> {
   const { positionals, options, repeated } = parseArgs(argv, new Set(['pipeline', 'set']));
-  checkOptions(options, ['pipeline', 'set', 'force', 'json']);
+  checkOptions(options, ['pipeline', 'set', 'force', 'json', STOP_WITH_STDIN]);
   const json = options.has('json');
   if (positionals.length > 1) throw new UsageError('run takes at most one STAGE (none: every stage, in needs order)');
   const stage = positionals[0];
@@ -37,9 +37,9 @@ export async function runCommand(argv: string[], out: Out, err: Out): Promise<nu
     return withRunStore(root, async (store, runs) => {
       const { runPipeline, runStage } = await import('../core/runs/runStage');
       const { StatCache } = await import('../core/store/statCache');
-      runs.markInterrupted(os.hostname(), isProcessRunning, Date.now());
+      settleDeadRuns(runs);
       // Ctrl+C or a kill cancels the job and its whole process tree, and the run ends `cancelled`.
-      const abort = cancelOnSignals();
+      const abort = cancelOnSignals(options.has(STOP_WITH_STDIN));
       try {
         const common = {
           root, store, pipelineFile, overrides: repeated.get('set') ?? [], cache: new StatCache(store), signal: abort.signal,
@@ -78,7 +78,7 @@ export async function runsCommand(argv: string[], out: Out, err: Out): Promise<n
         return 0;
       }
       return reportErrors(json, out, err, () => withRunStore(root, async (_store, runs) => {
-        runs.markInterrupted(os.hostname(), isProcessRunning, Date.now());
+        settleDeadRuns(runs);
         const list = runs.list({ stage: typeof stage === 'string' ? stage : undefined, limit: typeof limit === 'string' ? Number(limit) : 50 });
         if (json) out.write(`${JSON.stringify({ runs: list.map(summaryJson) })}\n`);
         else out.write(list.length ? `${list.map(summaryLine).join('\n')}\n` : 'No runs yet: mlops run STAGE starts one.\n');
@@ -122,7 +122,7 @@ export async function runsCommand(argv: string[], out: Out, err: Out): Promise<n
         }
         if (sub === 'cancel') {
           const cancelled = runs.finish(run.id, 'cancelled', null, Date.now());
-          if (cancelled && run.jobPid) killGroup(run.jobPid);
+          if (cancelled && run.jobPid) terminateGroup(run.jobPid);
           if (json) out.write(`${JSON.stringify({ id: run.id, cancelled })}\n`);
           else out.write(cancelled ? `Cancelled run ${run.id}.\n` : `Run ${run.id} had already ended (${run.status}).\n`);
           return 0;
@@ -195,12 +195,10 @@ async function withRunStore<T>(root: string, fn: (store: StoreType, runs: RunSto
   }
 }
 
-/** SIGTERM to the job's process group (the job and everything it started). */
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGTERM');
-  } catch {
-    // already gone
+/** Runs whose `mlops` process died become `interrupted`, and the jobs they left running are stopped. */
+function settleDeadRuns(runs: RunStoreType): void {
+  for (const dead of runs.markInterrupted(os.hostname(), isProcessRunning, Date.now())) {
+    if (dead.jobPid) stopOrphanedJob(dead.jobPid, dead.id);
   }
 }
 

@@ -10,7 +10,7 @@ import type { SweepReport, TrialParams } from '../core/runs/sweep';
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import { parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
-import { cancelOnSignals } from './interrupts';
+import { cancelOnSignals, STOP_WITH_STDIN } from './interrupts';
 
 export const SWEEP_USAGE = 'mlops sweep [--stage S] [--parallel N] [--seed N] [--pipeline FILE] [--json]';
 
@@ -18,7 +18,7 @@ type Out = NodeJS.WritableStream;
 
 export async function sweepCommand(argv: string[], out: Out, err: Out): Promise<number> {
   const { positionals, options } = parseArgs(argv, new Set(['stage', 'parallel', 'seed', 'pipeline']));
-  checkOptions(options, ['stage', 'parallel', 'seed', 'pipeline', 'json']);
+  checkOptions(options, ['stage', 'parallel', 'seed', 'pipeline', 'json', STOP_WITH_STDIN]);
   const json = options.has('json');
   if (positionals.length) throw new UsageError(`sweep takes no positional argument (got ${positionals.join(' ')}); the stage is --stage S`);
   const stage = valued(options, 'stage');
@@ -34,7 +34,7 @@ export async function sweepCommand(argv: string[], out: Out, err: Out): Promise<
     const { runSweep, SweepError } = await import('../core/runs/sweep');
     const store = Store.open(root);
     // Ctrl+C or a kill cancels the running trials (their whole process trees) and starts no more.
-    const abort = cancelOnSignals();
+    const abort = cancelOnSignals(options.has(STOP_WITH_STDIN));
     try {
       let total = 0;
       let metric = '';

@@ -93,13 +93,16 @@ function tailOf(file: string): string {
 }
 
 /**
- * Starts `mlops run ...` and returns once its first run is created (the CLI says so on stderr), so
+ * Starts `mlops run|sweep|reproduce ...` and returns once its first run is created (the CLI says so on stderr), so
  * that a pipeline that does not validate, or a bad override, is an error of the request. The run
  * then goes on in the background; it is not tied to this request.
  */
 function startInBackground(args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    // Its stdin stays open as long as this server runs: when the server goes (window closed, server
+    // killed), the CLI sees it end and stops the job, and the run ends `interrupted`.
+    const child = spawn(process.execPath, [CLI_SCRIPT, ...args, '--stop-with-stdin'], { cwd, stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    child.stdin.on('error', () => undefined); // the CLI ended first
     let stderr = '';
     let settled = false;
     child.stderr.setEncoding('utf8').on('data', (d: string) => {

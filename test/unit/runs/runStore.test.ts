@@ -128,11 +128,12 @@ describe('RunStore', () => {
 
   test('runs left running by a dead process on this host become interrupted; live ones and other hosts stay', () => withRuns((runs) => {
     runs.create(newRun('dead', { pid: 11 }));
+    runs.setJobPid('dead', 33);
     runs.create(newRun('alive', { pid: 22 }));
     runs.create(newRun('elsewhere', { pid: 11, host: 'other' }));
     runs.create(newRun('done', { pid: 11 }));
     runs.finish('done', 'completed', 0, 5);
-    assert.deepEqual(runs.markInterrupted('here', (pid) => pid === 22, 99), ['dead']);
+    assert.deepEqual(runs.markInterrupted('here', (pid) => pid === 22, 99), [{ id: 'dead', jobPid: 33 }]);
     assert.deepEqual(['dead', 'alive', 'elsewhere', 'done'].map((id) => runs.get(id)!.status), ['interrupted', 'running', 'running', 'completed']);
     assert.equal(runs.get('dead')!.endedAt, 99);
   }));

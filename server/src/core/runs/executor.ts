@@ -36,6 +36,12 @@ export interface RunningJob {
   onOutput(listener: (chunk: string, stream: 'stdout' | 'stderr') => void): void;
 }
 
+/**
+ * The abort reason that ends runs `interrupted` rather than `cancelled`: the process that started
+ * them went away (see cli/interrupts.ts), nobody asked for the stop.
+ */
+export const RUN_INTERRUPTED = 'interrupted';
+
 export interface Executor {
   readonly kind: 'local' | 'docker' | 'slurm';
   /**

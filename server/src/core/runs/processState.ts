@@ -21,3 +21,29 @@ export function isProcessRunning(pid: number): boolean {
   const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   return state !== 'Z' && state !== 'X';
 }
+
+/**
+ * Stops the job a dead `mlops` process left behind (it was SIGKILLed, or ran out of memory): its
+ * process group gets SIGTERM, but only while the group's leader is still that run's job (its
+ * environment holds MLOPS_RUN_ID=runId), since the pid may have been reused. Where there is no
+ * /proc nothing can be checked, and nothing is stopped. Returns whether it signalled.
+ */
+export function stopOrphanedJob(jobPid: number, runId: string): boolean {
+  let environ: string;
+  try {
+    environ = fs.readFileSync(`/proc/${jobPid}/environ`, 'latin1');
+  } catch {
+    return false;
+  }
+  return environ.split('\0').includes(`MLOPS_RUN_ID=${runId}`) && terminateGroup(jobPid);
+}
+
+/** SIGTERM to a job's process group (the job and everything it started); false when it is gone. */
+export function terminateGroup(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 'SIGTERM');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -27,7 +27,7 @@ import { Store } from '../store/store';
 import { validateFile } from '../validation/validator';
 import { LineIndex } from '../yaml/lineIndex';
 import { diskSource, ParseCache, paramsPathFor } from '../workspace/workspaceFiles';
-import { Executor } from './executor';
+import { Executor, RUN_INTERRUPTED } from './executor';
 import { LocalExecutor } from './localExecutor';
 import { MetricsTail } from './metricsTail';
 import { Artifact, RunStatus, RunStore } from './runStore';
@@ -174,7 +174,9 @@ export async function runStage(opts: RunStageOptions): Promise<RunOutcome> {
     opts.signal?.removeEventListener('abort', cancel);
     await tail.stop();
     exitCode = exit.exitCode;
-    status = exit.cancelled ? 'cancelled' : exit.exitCode === 0 ? 'completed' : 'failed';
+    const interrupted = exit.cancelled && opts.signal?.reason === RUN_INTERRUPTED;
+    if (interrupted) fs.appendFileSync(logFile, '[mlops] interrupted: the process that started this run went away (the editor closed, or its language server stopped)\n');
+    status = interrupted ? 'interrupted' : exit.cancelled ? 'cancelled' : exit.exitCode === 0 ? 'completed' : 'failed';
     runs.addArtifacts(runId, storeArtifacts(root, outputDir));
   } catch (err) {
     await tail.stop();

@@ -200,15 +200,15 @@ export class RunStore {
 
   /**
    * Runs left `running` by a process that no longer exists on this host (the server or the CLI was
-   * killed mid-run) become `interrupted`. Returns their ids.
+   * killed mid-run) become `interrupted`. Returns them with their job's pid, which may still run.
    */
-  markInterrupted(host: string, isAlive: (pid: number) => boolean, now: number): string[] {
+  markInterrupted(host: string, isAlive: (pid: number) => boolean, now: number): { id: string; jobPid?: number }[] {
     return this.store.transaction((db) => {
-      const rows = db.prepare("SELECT id, pid FROM runs WHERE status = 'running' AND host = ?").all(host) as { id: string; pid: number }[];
-      const dead = rows.filter((r) => !isAlive(r.pid)).map((r) => r.id);
+      const rows = db.prepare("SELECT id, pid, job_pid FROM runs WHERE status = 'running' AND host = ?").all(host) as { id: string; pid: number; job_pid: number | null }[];
+      const dead = rows.filter((r) => !isAlive(r.pid));
       const mark = db.prepare("UPDATE runs SET status = 'interrupted', ended_at = ? WHERE id = ? AND status = 'running'");
-      for (const id of dead) mark.run(now, id);
-      return dead;
+      for (const r of dead) mark.run(now, r.id);
+      return dead.map((r) => ({ id: r.id, ...(r.job_pid !== null && { jobPid: r.job_pid }) }));
     });
   }
 
