@@ -1,68 +1,41 @@
-// The run page (client/src/runs/runPage.ts): renders the run it is sent, with DOM nodes and
-// textContent only (data never becomes markup), and a uPlot chart per metric in the theme's colours.
+// The run page (client/src/runs/runPage.ts): renders the run it is sent, with a uPlot chart per
+// metric. The ingredients and the log are links: a click posts what to open (client/src/runs/
+// webviewPage.ts, PageLink) and the extension opens it; the page never navigates.
 'use strict';
 (function () {
+  const { el, table, num, bytes, when, flatten, shortSnapshot, joinSeries, statusPill, seriesStyle } = pageKit;
   const vscode = acquireVsCodeApi();
   const page = document.getElementById('page');
-  const charts = new Map(); // metric name -> { plot, width }
+  const chart = pageKit.charts();
 
-  const el = (tag, attrs, ...children) => {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return node;
-  };
-  const css = (name, fallback) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-  const when = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '');
-  const bytes = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`);
-  const num = (v) => (typeof v === 'number' ? String(Number(v.toPrecision(6))) : JSON.stringify(v));
-
-  function flatten(v, prefix, out) {
-    if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
-    else out.push([prefix, v]);
-    return out;
-  }
-
-  function table(rows) {
-    return el('table', {}, ...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))));
-  }
-
-  function chart(name, points, host) {
-    const width = Math.max(280, Math.min(640, host.clientWidth || 480));
-    const data = [points.map((p) => p[0]), points.map((p) => p[1])];
-    const existing = charts.get(name);
-    if (existing && existing.width === width) {
-      existing.plot.setData(data);
-      return existing.node;
-    }
-    const node = el('div', { class: 'chart', 'data-metric': name });
-    const fg = css('--vscode-editor-foreground', '#ccc');
-    const grid = css('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
-    const plot = new uPlot({
-      width, height: 200, title: name,
-      scales: { x: { time: false } },
-      axes: [{ stroke: fg, grid: { stroke: grid }, label: 'step' }, { stroke: fg, grid: { stroke: grid } }],
-      series: [{ label: 'step' }, { label: name, stroke: css('--vscode-charts-blue', '#3794ff'), width: 2, points: { show: points.length <= 60 } }],
-      legend: { show: true },
-    }, data, node);
-    charts.set(name, { plot, width, node });
+  function link(label, target, attrs) {
+    const node = el('button', { type: 'button', class: 'link', 'data-link': target.kind, ...attrs }, label);
+    node.addEventListener('click', () => vscode.postMessage({ type: 'open', link: target }));
     return node;
   }
 
-  function render(d) {
+  function ingredients(d) {
+    const data = Object.entries(d.data);
+    return table([
+      ['data', data.length
+        ? data.map(([name, id], i) => [i ? ', ' : null, `${name} `, link(shortSnapshot(id), { kind: 'snapshot', name, id }, { 'data-dataset': name })])
+        : 'none'],
+      ['code', d.gitCommit
+        ? [link(d.gitCommit.slice(0, 12), { kind: 'commit', commit: d.gitCommit }), d.gitDirty ? ' (dirty: uncommitted changes)' : null]
+        : 'not recorded (not a git repository)'],
+      ['params', link(`${d.paramsHash.slice(0, 12)}…`, { kind: 'params' })],
+      ['environment', Object.entries(d.environment).map(([k, v]) => `${k} ${v}`).join(' · ')],
+    ]);
+  }
+
+  function render({ details: d }) {
     const host = el('div');
-    const status = `${d.status}${d.status === 'failed' && d.exitCode !== null ? ` (exit ${d.exitCode})` : ''}`;
-    host.append(el('h1', {}, `${d.stage} `, el('span', { class: `status ${d.status}` }, status)),
+    host.append(el('h1', {}, `${d.stage} `, statusPill(d)),
       el('p', { class: 'muted' }, `${d.pipeline} · run ${d.id} · started ${when(d.startedAt)}${d.endedAt ? ` · ended ${when(d.endedAt)}` : ''}`));
 
-    host.append(el('h2', {}, 'Ingredients'), table([
-      ['data', Object.keys(d.data).length ? Object.entries(d.data).map(([k, v]) => `${k} ${v.slice(0, 19)}…`).join(', ') : 'none'],
-      ['code', d.gitCommit ? `${d.gitCommit.slice(0, 12)}${d.gitDirty ? ' (dirty: uncommitted changes)' : ''}` : 'not recorded (not a git repository)'],
-      ['params', `${d.paramsHash.slice(0, 12)}…`],
-      ['environment', Object.entries(d.environment).map(([k, v]) => `${k} ${v}`).join(' · ')],
-    ]));
+    host.append(el('h2', {}, 'Ingredients'), ingredients(d));
 
-    const params = flatten(d.params, '', []);
+    const params = flatten(d.params);
     host.append(el('h2', {}, 'Params'), params.length ? table(params.map(([k, v]) => [k, num(v)])) : el('p', { class: 'muted' }, 'none'));
 
     host.append(el('h2', {}, 'Metrics'));
@@ -74,20 +47,16 @@
     host.append(el('h2', {}, 'Artifacts'), d.artifacts.length
       ? table(d.artifacts.map((a) => [a.path, `${bytes(a.size)} · sha256:${a.sha256.slice(0, 12)}`]))
       : el('p', { class: 'muted' }, 'none'));
-    host.append(el('h2', {}, 'Log'), el('pre', { class: 'log' }, d.logTail || '(empty)'));
+    host.append(el('h2', {}, 'Log', link('Open full log', { kind: 'log' })), el('pre', { class: 'log' }, d.logTail || '(empty)'));
 
+    // In the page before the charts: their width follows the grid's.
     page.replaceChildren(host);
     for (const name of names) {
       const m = d.metrics[name];
-      const box = el('figure', {}, chart(name, d.series[name], grid), el('figcaption', {}, `last ${num(m.last)} · min ${num(m.min)} · max ${num(m.max)} · ${m.steps} points`));
-      grid.append(box);
+      const node = chart(name, joinSeries([d.series[name]]), [{ label: name, ...seriesStyle(0) }], grid);
+      grid.append(el('figure', {}, node, el('figcaption', {}, `last ${num(m.last)} · min ${num(m.min)} · max ${num(m.max)} · ${m.steps} points`)));
     }
   }
 
-  window.addEventListener('message', (event) => {
-    const m = event.data;
-    if (m.type === 'details') render(m.details);
-    else if (m.type === 'error') page.replaceChildren(el('p', { class: 'error' }, m.message));
-  });
-  vscode.postMessage({ type: 'ready' });
+  pageKit.start(vscode, page, { details: render });
 })();

@@ -5,7 +5,9 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from 'vscode-languageclient/node';
-import { InitializationOptions, SERVER_NODE_FLAGS, ServerStatusNotification, ValidateWorkspaceRequest } from '../../server/src/protocol';
+import { InitializationOptions, RunItem, SERVER_NODE_FLAGS, ServerStatusNotification, ValidateWorkspaceRequest } from '../../server/src/protocol';
+import { ReadOnlyDocuments } from './readOnlyDocuments';
+import { ComparePages } from './runs/comparePage';
 import { registerRunCommands } from './runs/runCommands';
 import { RunPages } from './runs/runPage';
 import { RunNode, RunsTreeProvider } from './runs/runsView';
@@ -47,6 +49,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
   context.subscriptions.push(client.onDidChangeState((e) => status.clientState(e.newState)));
   client.onNotification(ServerStatusNotification, (s) => status.update(s));
 
+  const documents = new ReadOnlyDocuments();
+  context.subscriptions.push(documents);
+
   const snapshots = new SnapshotsTreeProvider(languageClient);
   const snapshotsView = vscode.window.createTreeView('mlops.snapshots', { treeDataProvider: snapshots, showCollapseAll: true });
   const refresher = new SnapshotsRefresher(snapshotsView, () => snapshots.refresh());
@@ -54,7 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
     snapshotsView,
     refresher,
     snapshots.onDidList((listed) => refresher.watchData(listed)),
-    registerSnapshotCommands({ client: languageClient, tree: snapshots, changed: () => refresher.schedule(), log }),
+    registerSnapshotCommands({ client: languageClient, tree: snapshots, changed: () => refresher.schedule(), log, documents }),
     languageClient.onDidChangeState((e) => {
       if (e.newState === State.Running) refresher.schedule();
     }),
@@ -62,7 +67,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
 
   const runs = new RunsTreeProvider(languageClient);
   const runPages = new RunPages(languageClient, context.extensionUri);
-  const runsView = vscode.window.createTreeView('mlops.runs', { treeDataProvider: runs, showCollapseAll: true });
+  const comparePages = new ComparePages(languageClient, context.extensionUri);
+  // Several runs may be selected: Compare Runs takes the selection.
+  const runsView = vscode.window.createTreeView('mlops.runs', { treeDataProvider: runs, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(
     runsView,
     // Selecting a run opens its page. (Not a command on the item: the view is refreshed while runs
@@ -72,7 +79,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
       if (e.selection.length === 1 && node instanceof RunNode) void runPages.open(node.run.pipelineFile, node.run.id);
     }),
     runPages,
-    registerRunCommands(languageClient, runs, runPages, log),
+    comparePages,
+    registerRunCommands({ client: languageClient, tree: runs, pages: runPages, comparePages, documents, log }),
     languageClient.onDidChangeState((e) => {
       if (e.newState === State.Running) runs.refresh();
     }),
@@ -105,10 +113,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
       return items.map((i) => ({ label: String(i.label), description: String(i.description ?? ''), contextValue: i.contextValue }));
     },
     runsView: async () => {
-      const flat: { label: string; description: string; contextValue?: string }[] = [];
+      const flat: { label: string; description: string; contextValue?: string; run?: RunItem }[] = [];
       const walk = async (node?: vscode.TreeItem): Promise<void> => {
         for (const child of await runs.getChildren(node)) {
-          flat.push({ label: String(child.label), description: String(child.description ?? ''), contextValue: child.contextValue });
+          flat.push({ label: String(child.label), description: String(child.description ?? ''), contextValue: child.contextValue, ...(child instanceof RunNode && { run: child.run }) });
           await walk(child);
         }
       };
@@ -123,8 +131,8 @@ export interface MlopsApi {
   validateWorkspace(): Promise<{ files: number; errors: number; warnings: number } | undefined>;
   /** The top-level items of the Snapshots view as it would show them now. */
   snapshotsView(): Promise<{ label: string; description: string; contextValue?: string }[]>;
-  /** Every item of the Runs view (pipelines, sweeps, runs), depth first. */
-  runsView(): Promise<{ label: string; description: string; contextValue?: string }[]>;
+  /** Every item of the Runs view (pipelines, sweeps, runs), depth first; run items carry their run. */
+  runsView(): Promise<{ label: string; description: string; contextValue?: string; run?: RunItem }[]>;
 }
 
 async function validateWorkspaceCommand(quiet = false): Promise<{ files: number; errors: number; warnings: number } | undefined> {

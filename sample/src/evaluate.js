@@ -4,6 +4,7 @@
 // between countries in the share of applications flagged for review (0 = every country flagged
 // at the same rate). Writes report.json to MLOPS_OUTPUT_DIR during a run.
 'use strict';
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { loadParams, dataPath, parseArgs, logMetric, writeArtifact, readCsv, sigmoid } = require('./common');
@@ -56,9 +57,9 @@ const dpd = Math.max(...rates) - Math.min(...rates);
 const metrics = { accuracy, precision, recall, f1, auc, demographic_parity_difference: dpd };
 for (const [name, value] of Object.entries(metrics)) logMetric(name, value);
 
+// No run id in the report: a rerun must give the same bytes (mlops reproduce compares them).
 const report = {
-  runId: process.env.MLOPS_RUN_ID || null,
-  model: model.runId || path.basename(modelPath),
+  model: `sha256:${crypto.createHash('sha256').update(fs.readFileSync(modelPath)).digest('hex')}`,
   threshold,
   rows: scored.length,
   confusion: { tp, fp, fn, tn },

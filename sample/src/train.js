@@ -2,8 +2,10 @@
 //   node src/train.js [--lr 0.05] [--epochs 40] [--batch-size 32] [--optimizer adam|sgd] [--l2 0.001]
 //                     [--seed 42] [--threshold 0.5] [--out models/model.json]
 // Command-line values override MLOPS_PARAMS (train.*), which overrides the built-in defaults.
-// Reads MLOPS_DATA_TRAIN (default data/features/train.csv). Logs loss and train_accuracy for every
-// epoch, writes model.json to --out and, during a run, to MLOPS_OUTPUT_DIR.
+// Reads MLOPS_DATA_TRAIN (default data/features/train.csv) and holds out every fifth row for
+// validation (what a sweep ranks by: params.yaml search.metric). Logs loss, train_accuracy,
+// val_loss and val_accuracy for every epoch, writes model.json to --out and, during a run, to
+// MLOPS_OUTPUT_DIR.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -20,9 +22,13 @@ if (!(p.lr > 0) || !Number.isInteger(p.epochs) || p.epochs < 1 || !Number.isInte
 if (!['sgd', 'adam'].includes(p.optimizer)) throw new Error(`unknown optimizer ${p.optimizer} (sgd or adam)`);
 
 const features = all.prepare.features;
-const rows = readCsv(dataPath('train', 'data/features/train.csv'));
+const allRows = readCsv(dataPath('train', 'data/features/train.csv'));
+const rows = allRows.filter((_, i) => i % 5 !== 4);
+const validation = allRows.filter((_, i) => i % 5 === 4);
 const X = rows.map((r) => features.map((f) => r[f]));
 const y = rows.map((r) => r.label);
+const Xv = validation.map((r) => features.map((f) => r[f]));
+const yv = validation.map((r) => r.label);
 const n = X.length;
 const d = features.length;
 
@@ -35,16 +41,17 @@ const [beta1, beta2, eps] = [0.9, 0.999, 1e-8];
 let t = 0;
 
 const predict = (x) => sigmoid(x.reduce((s, xi, j) => s + xi * w[j], w[d]));
-function evaluate() {
+// Log loss (plus the L2 penalty) and accuracy at the threshold, on the given rows.
+function evaluate(Xs = X, ys = y) {
   let loss = 0;
   let correct = 0;
-  for (let i = 0; i < n; i++) {
-    const q = Math.min(Math.max(predict(X[i]), 1e-12), 1 - 1e-12);
-    loss -= y[i] * Math.log(q) + (1 - y[i]) * Math.log(1 - q);
-    if ((q >= p.threshold ? 1 : 0) === y[i]) correct++;
+  for (let i = 0; i < Xs.length; i++) {
+    const q = Math.min(Math.max(predict(Xs[i]), 1e-12), 1 - 1e-12);
+    loss -= ys[i] * Math.log(q) + (1 - ys[i]) * Math.log(1 - q);
+    if ((q >= p.threshold ? 1 : 0) === ys[i]) correct++;
   }
   const l2 = 0.5 * p.l2 * w.slice(0, d).reduce((s, wj) => s + wj * wj, 0);
-  return { loss: loss / n + l2, accuracy: correct / n };
+  return { loss: loss / Math.max(1, Xs.length) + l2, accuracy: correct / Math.max(1, Xs.length) };
 }
 
 const order = [...Array(n).keys()];
@@ -71,19 +78,22 @@ for (let epoch = 1; epoch <= p.epochs; epoch++) {
     }
   }
   const { loss, accuracy } = evaluate();
+  const val = evaluate(Xv, yv);
   logMetric('loss', loss, epoch);
   logMetric('train_accuracy', accuracy, epoch);
+  logMetric('val_loss', val.loss, epoch);
+  logMetric('val_accuracy', val.accuracy, epoch);
 }
 
 const model = {
   kind: 'logistic-regression',
-  runId: process.env.MLOPS_RUN_ID || null,
   features,
   weights: Object.fromEntries(features.map((f, j) => [f, Number(w[j].toFixed(6))])),
   bias: Number(w[d].toFixed(6)),
   threshold: p.threshold,
   params: p,
   trainRows: n,
+  validationRows: validation.length,
 };
 const json = JSON.stringify(model, null, 2) + '\n';
 fs.mkdirSync(path.dirname(out), { recursive: true });

@@ -183,6 +183,8 @@ export interface RunItem {
   startedAt: string;
   endedAt: string | null;
   metrics: Record<string, { last: number; min: number; max: number; steps: number }>;
+  /** The metric the view shows for this stage's runs: the search metric if the stage reports it, else its first declared one. */
+  keyMetric: string | null;
   /** The run's folder (log.txt, params.json, output/). */
   dir: string;
 }
@@ -204,6 +206,32 @@ export interface StartRunParams {
 /** Client -> server: start a run (it goes on in the background; RunsChanged follows its progress). */
 export const StartRunRequest = new RequestType<StartRunParams, { started: true }, void>('mlops/runs/start');
 
+export interface StartSweepParams {
+  pipelineFile: string;
+  /** The stage to sweep; none: the one that reports the search metric. */
+  stage?: string;
+  /** Trials at once (default 1). */
+  parallel?: number;
+}
+
+/** Client -> server: run the search space of the pipeline's params file (`mlops sweep`) in the background. */
+export const StartSweepRequest = new RequestType<StartSweepParams, { started: true }, void>('mlops/runs/sweep');
+
+/**
+ * Client -> server: rerun a run with its recorded data and params (`mlops reproduce`) in the
+ * background; the rerun's log ends with whether each artifact came out bit-identical.
+ */
+export const ReproduceRunRequest = new RequestType<{ pipelineFile: string; id: string }, { started: true }, void>('mlops/runs/reproduce');
+
+/** Server -> client: a sweep or reproduce started from the editor ended; summary is its verdict (best run, bit-identical or not). */
+export const BackgroundCommandEndedNotification = new NotificationType<{ command: 'sweep' | 'reproduce'; ok: boolean; summary: string }>('mlops/runs/commandEnded');
+
+/** Client -> server: `git show --stat --patch` of a run's commit, as text for a read-only document. */
+export const ShowCommitRequest = new RequestType<{ pipelineFile: string; commit: string }, { text: string }, void>('mlops/git/showCommit');
+
+/** Client -> server: a snapshot's facts and file list, as text for a read-only document. */
+export const DescribeSnapshotRequest = new RequestType<{ pipelineFile: string; id: string }, { text: string }, void>('mlops/snapshots/describe');
+
 /** Client -> server: cancel a running run (its whole process tree). */
 export const CancelRunRequest = new RequestType<{ pipelineFile: string; id: string }, { cancelled: boolean }, void>('mlops/runs/cancel');
 
@@ -211,7 +239,7 @@ export const CancelRunRequest = new RequestType<{ pipelineFile: string; id: stri
 export const DeleteRunRequest = new RequestType<{ pipelineFile: string; id: string }, { deleted: boolean }, void>('mlops/runs/delete');
 
 /** Everything the run page shows: the four ingredients, params, metric series, artifacts, the log's end. */
-export interface RunDetails extends RunItem {
+export interface RunDetails extends Omit<RunItem, 'keyMetric'> {
   gitCommit: string | null;
   gitDirty: boolean | null;
   paramsHash: string;

@@ -6,9 +6,11 @@
 //   -> Explorer: right-click data/raw -> "Snapshot Folder..." -> notification -> the MLOps Snapshots
 //   view lists data/raw with its short id, size and file count -> expand it into its entries ->
 //   pipeline.yaml: the "Run" code lens above the prepare stage -> the run in the Runs view, completed ->
-//   the same for train -> click the train run: its page with a loss chart of 40 points.
+//   the same for train -> click the train run: its page with a loss chart of 40 points -> its
+//   params link opens params.json -> the "Run Sweep..." code lens, 2 trials at once -> the sweep in
+//   the Runs view -> its "Compare Runs" action: val_loss of the 12 trials overlaid, params diff.
 // Screenshots: $SHOTS/problems.png, quickfix.png, mlops-view.png, validate.png, snapshots.png, runs.png,
-// run-page.png
+// run-page.png, compare-page.png, compare-charts.png
 // (failure.png on failure).
 //
 // env: CS_BASE (http://127.0.0.1:PORT), WS (workspace folder containing broken.pipeline.yaml),
@@ -52,17 +54,20 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     await page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first().waitFor({ timeout: 15000 });
     await page.keyboard.press('Enter');
   };
-  // Clicks the "Run" code lens above `stage:` in the open pipeline.yaml (a stage's lens sits just
-  // above its line; Go to Line first brings it into view so that its lens is rendered).
-  const clickRunLens = async (stage) => {
-    const line = fs.readFileSync(path.join(WS, 'pipeline.yaml'), 'utf8').split(/\r?\n/).findIndex((l, i, all) => i > all.findIndex((x) => /^stages:/.test(x)) && new RegExp(`^\\s+${stage}:\\s*$`).test(l)) + 1;
+  // Clicks the code lens `title` above `stage:` (or `stages:` for stage null) in the open
+  // pipeline.yaml (a lens sits just above its line; Go to Line first brings it into view so that
+  // its lens is rendered).
+  const clickLens = async (stage, title) => {
+    const lines = fs.readFileSync(path.join(WS, 'pipeline.yaml'), 'utf8').split(/\r?\n/);
+    const stagesLine = lines.findIndex((x) => /^stages:/.test(x));
+    const line = (stage === null ? stagesLine : lines.findIndex((l, i) => i > stagesLine && new RegExp(`^\\s+${stage}:\\s*$`).test(l))) + 1;
     await page.keyboard.press('Control+G'); // Go to Line, in the active editor
     await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 10000 });
     await page.keyboard.type(String(line));
     await page.keyboard.press('Enter');
-    const stageLine = page.locator('.monaco-editor .view-line', { hasText: new RegExp(`^\\s*${stage}:\\s*$`) }).first();
+    const stageLine = page.locator('.monaco-editor .view-line', { hasText: stage === null ? /^stages:\s*$/ : new RegExp(`^\\s*${stage}:\\s*$`) }).first();
     await stageLine.waitFor({ timeout: 15000 });
-    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^\s*Run\s*$/ });
+    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: title });
     await lens.first().waitFor({ timeout: 30000 });
     const lineBox = await stageLine.boundingBox();
     let chosen = -1;
@@ -71,10 +76,11 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
       const box = await lens.nth(i).boundingBox();
       if (box && lineBox && box.y <= lineBox.y && lineBox.y - box.y < best) { best = lineBox.y - box.y; chosen = i; }
     }
-    if (chosen < 0) throw new Error(`no Run code lens above the ${stage} stage`);
+    if (chosen < 0) throw new Error(`no code lens ${title} above ${stage ?? 'stages'}:`);
     await lens.nth(chosen).click();
-    log(`clicked the Run code lens above ${stage}:`);
+    log(`clicked the code lens ${title} above ${stage ?? 'stages'}:`);
   };
+  const clickRunLens = (stage) => clickLens(stage, /^\s*Run\s*$/);
   const markers = page.locator('.markers-panel');
   const problemRow = markers.locator('.monaco-list-row', { hasText: PROBLEM });
 
@@ -237,6 +243,42 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     await lossChart.scrollIntoViewIfNeeded();
     await page.waitForTimeout(500);
     await shot('run-page.png');
+
+    step("the run page's params link opens the run's params.json");
+    await webview.locator('button.link[data-link="params"]').click();
+    await page.locator('.tabs-container .tab[aria-label^="params.json"]').first().waitFor({ timeout: 15000 });
+    log('params.json of the run is open');
+
+    step('a sweep of the 12 trials of params.yaml, 2 at once, from the "Run Sweep..." code lens above stages:');
+    await page.keyboard.press('Control+Shift+E');
+    await pipelineItem.first().click();
+    await page.locator('.tabs-container .tab.active[aria-label^="pipeline.yaml"]').first().waitFor();
+    await clickLens(null, /Run Sweep/);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: '2 trials at once' }).first().click();
+    const sweepItem = runsPane.getByRole('treeitem', { name: /sweep [0-9a-f]{8}/ });
+    await sweepItem.first().waitFor({ timeout: 60000 });
+    // "12 trials, 2 running" while it goes; "12 trials" once every trial has ended.
+    await runsPane.getByRole('treeitem', { name: /sweep [0-9a-f]{8}\W+12 trials$/ }).first().waitFor({ timeout: 240000 });
+    log('Runs view shows:', (await sweepItem.first().innerText()).replace(/\s+/g, ' ').trim());
+
+    step('Compare Runs on the sweep: a chart per metric overlaying the 12 trials, and the params that differ');
+    await sweepItem.first().hover();
+    await sweepItem.first().locator('.action-label[aria-label="Compare Runs"]').click();
+    const compare = page.frameLocator('iframe.webview >> visible=true').frameLocator('iframe#active-frame');
+    await compare.locator('h1', { hasText: 'Compare 12 runs' }).waitFor({ timeout: 30000 });
+    const valLoss = compare.locator('.chart[data-metric="val_loss"]');
+    await valLoss.locator('canvas').waitFor({ timeout: 30000 });
+    const series = await valLoss.locator('.u-legend .u-series').count();
+    if (series !== 13) throw new Error(`the val_loss chart should overlay 12 trials (legend: x + 12 series), got ${series} legend entries`);
+    const lrRow = compare.locator('table.params-diff tr[data-param="train.lr"]');
+    if (await lrRow.count() !== 1) throw new Error('train.lr differs between the trials: it should be a row of the params table');
+    log('compare page: val_loss chart with 12 series, train.lr among the params that differ');
+    await page.waitForTimeout(500);
+    await shot('compare-page.png');
+    await compare.locator('h2', { hasText: 'Metrics' }).scrollIntoViewIfNeeded();
+    await compare.locator('.chart[data-metric="loss"]').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(500);
+    await shot('compare-charts.png');
     ok = true;
   } catch (e) {
     log(`FAILED at step "${stepName}":`, String(e.message || e).split('\n')[0]);

@@ -75,7 +75,7 @@ describe('hover', () => {
     const params = fs.readFileSync(paramsPath, 'utf8');
     await client.open(paramsPath, params);
     assert.match(await hoverText(replaceOnce(params, '  epochs: 40', '  epo@@chs: 40'), paramsPath) ?? '', /\*\*train\.epochs\*\* = `40` \(int\)/);
-    assert.match(await hoverText(replaceOnce(params, '  goal: maximize', '  go@@al: maximize'), paramsPath) ?? '', /lowest \(minimize/);
+    assert.match(await hoverText(replaceOnce(params, '  goal: minimize', '  go@@al: minimize'), paramsPath) ?? '', /lowest \(minimize/);
     await client.closeDocument(paramsPath);
   });
 

@@ -4,13 +4,17 @@
  * RunsChanged notifications that follow it, and the listing.
  */
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CodeLens, ResponseError } from 'vscode-languageserver-protocol/node';
 import { isProcessRunning } from '../../server/src/core/runs/processState';
-import { ListRunsRequest, RunItem, RunsChangedNotification, StartRunRequest } from '../../server/src/protocol';
-import { closeSample, copySample, LspTestClient, openSample } from './lspTestClient';
+import {
+  BackgroundCommandEndedNotification, DescribeSnapshotRequest, ListRunsRequest, ReproduceRunRequest, RunDetailsRequest, RunItem, RunsChangedNotification, ShowCommitRequest,
+  StartRunRequest, StartSweepRequest,
+} from '../../server/src/protocol';
+import { closeSample, copySample, LspTestClient, openSample, replaceOnce } from './lspTestClient';
 
 const SLOW_MS = 60_000;
 
@@ -18,8 +22,12 @@ describe('runs in the editor (protocol)', () => {
   let dir: string, client: LspTestClient, pipelinePath: string, pipeline: string;
   let notifications = 0;
   const notified: (() => void)[] = [];
+  const ended: { command: string; ok: boolean; summary: string }[] = [];
   before(async () => {
     ({ dir, client, pipelinePath, pipeline } = await openSample());
+    // A git project, so that runs record a commit the run page can show.
+    for (const args of [['init', '-q'], ['add', '-A'], ['-c', 'user.name=T', '-c', 'user.email=t@example.org', 'commit', '-q', '-m', 'grant-fraud sample']]) execFileSync('git', args, { cwd: dir });
+    client.onNotification(BackgroundCommandEndedNotification, (e) => ended.push(e));
     client.onNotification(RunsChangedNotification, () => {
       notifications++;
       for (const resolve of notified.splice(0)) resolve();
@@ -38,20 +46,33 @@ describe('runs in the editor (protocol)', () => {
     }
   }
 
-  it('offers Run Pipeline above stages: and Run / Run with Overrides... above each stage', async () => {
+  it('offers Run Pipeline and Run Sweep... above stages:, Run / Run with Overrides... above each stage, and Run Sweep... above search: in params.yaml', async () => {
     const lenses = await client.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: client.uri(pipelinePath) } });
     const lines = pipeline.split('\n');
     const stagesLine = lines.findIndex((l) => /^stages:/.test(l));
     // (data: has a `train:` entry too: look below `stages:`.)
     const at = (re: RegExp): number => lines.findIndex((l, i) => i >= stagesLine && re.test(l));
     const titles = (line: number): string[] => lenses.filter((l) => l.range.start.line === line).map((l) => l.command!.title);
-    assert.deepEqual(titles(at(/^stages:/)), ['$(run-all) Run Pipeline']);
+    assert.deepEqual(titles(at(/^stages:/)), ['$(run-all) Run Pipeline', '$(beaker) Run Sweep...']);
     for (const stage of ['prepare', 'train', 'evaluate']) {
       const line = at(new RegExp(`^  ${stage}:`));
       assert.deepEqual(titles(line), ['$(play) Run', 'Run with Overrides...']);
       const run = lenses.find((l) => l.range.start.line === line && l.command!.command === 'mlops.runStage')!;
       assert.deepEqual(run.command!.arguments, [pipelinePath, stage]);
     }
+    const paramsPath = path.join(dir, 'params.yaml');
+    const params = fs.readFileSync(paramsPath, 'utf8');
+    await client.open(paramsPath, params);
+    const paramsLenses = await client.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: client.uri(paramsPath) } });
+    const searchLine = params.split('\n').findIndex((l) => /^search:/.test(l));
+    assert.deepEqual(paramsLenses.map((l) => [l.range.start.line, l.command!.title, l.command!.arguments]), [[searchLine, '$(beaker) Run Sweep...', [pipelinePath]]]);
+    // Without a search block there is nothing to sweep: no lens in either file.
+    const withoutSearch = params.slice(0, params.indexOf('\n# Hyperparameter search'));
+    await client.change(paramsPath, withoutSearch);
+    assert.deepEqual(await client.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: client.uri(paramsPath) } }), []);
+    const pipelineLenses = await client.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: client.uri(pipelinePath) } });
+    assert.ok(!pipelineLenses.some((l) => l.command!.command === 'mlops.startSweep'), 'no sweep lens once params.yaml has no search block');
+    await client.change(paramsPath, params);
   });
 
   it('starts the prepare stage; RunsChanged notifications follow it until it is listed completed with its metrics', async () => {
@@ -67,6 +88,62 @@ describe('runs in the editor (protocol)', () => {
     assert.equal(run.pipelineFile, pipelinePath);
     assert.equal(run.dir, path.join(dir, '.mlops', 'runs', run.id));
     assert.deepEqual(Object.keys(run.metrics).sort(), ['fraud_rate', 'missing_rate', 'rows']);
+  });
+
+  /** The BackgroundCommandEnded notification of a command, once it comes. */
+  async function endOf(command: string): Promise<{ ok: boolean; summary: string }> {
+    for (;;) {
+      const at = ended.findIndex((e) => e.command === command);
+      if (at >= 0) return ended.splice(at, 1)[0];
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('runs a sweep of 3 trials, 2 at once: one sweep id, val_loss as key metric, and its end is announced with the best run', async () => {
+    const paramsPath = path.join(dir, 'params.yaml');
+    fs.writeFileSync(paramsPath, replaceOnce(fs.readFileSync(paramsPath, 'utf8'), '  trials: 12', '  trials: 3'));
+    assert.deepEqual(await client.send(StartSweepRequest, { pipelineFile: pipelinePath, parallel: 2 }, undefined, SLOW_MS), { started: true });
+    const end = await endOf('sweep');
+    assert.ok(end.ok, end.summary);
+    assert.match(end.summary, /^Best \(minimize val_loss\): run [0-9a-f]{12}, val_loss [0-9.]+, train\.lr=/);
+    const runs = await listUntil((rs) => rs.filter((r) => r.sweepId).length === 3 && rs.every((r) => r.status !== 'running'));
+    const trials = runs.filter((r) => r.sweepId);
+    assert.equal(new Set(trials.map((r) => r.sweepId)).size, 1);
+    assert.deepEqual(trials.map((r) => [r.stage, r.status, r.keyMetric]), Array(3).fill(['train', 'completed', 'val_loss']));
+    assert.ok(trials.every((r) => r.metrics.val_loss.steps > 0));
+    const best = end.summary.match(/run ([0-9a-f]{12})/)![1];
+    const bestLoss = Math.min(...trials.map((r) => r.metrics.val_loss.last));
+    assert.equal(trials.find((r) => r.id === best)?.metrics.val_loss.last, bestLoss, 'the best run has the lowest val_loss');
+    assert.equal(runs.find((r) => r.stage === 'prepare')?.keyMetric, 'rows', 'a stage without the search metric: its first declared metric');
+  });
+
+  it('reproduces the best trial from the editor: a new run, bit-identical model, announced when done', async () => {
+    const { runs } = await client.send(ListRunsRequest, {}, undefined, SLOW_MS);
+    const trial = runs.find((r) => r.sweepId)!;
+    assert.deepEqual(await client.send(ReproduceRunRequest, { pipelineFile: pipelinePath, id: trial.id }, undefined, SLOW_MS), { started: true });
+    const end = await endOf('reproduce');
+    assert.equal(end.summary, 'Reproduced: all 1 artifact(s) are bit-identical.');
+    assert.ok(end.ok);
+    const after = await listUntil((rs) => rs.length === runs.length + 1 && rs.every((r) => r.status !== 'running'));
+    assert.equal(after[0].stage, 'train');
+    assert.equal(after[0].status, 'completed');
+  });
+
+  it('shows a run\'s commit (git show) and the snapshot of its data (facts and files) as text', async () => {
+    const { runs } = await client.send(ListRunsRequest, {}, undefined, SLOW_MS);
+    const trial = runs.find((r) => r.sweepId)!;
+    const details = await client.send(RunDetailsRequest, { pipelineFile: pipelinePath, id: trial.id }, undefined, SLOW_MS);
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
+    assert.equal(details.gitCommit, head);
+    const commit = await client.send(ShowCommitRequest, { pipelineFile: pipelinePath, commit: head });
+    assert.match(commit.text, new RegExp(`^commit ${head}`));
+    assert.match(commit.text, /grant-fraud sample/);
+    await assert.rejects(client.send(ShowCommitRequest, { pipelineFile: pipelinePath, commit: 'HEAD; rm -rf /' }), /is not a commit id/);
+    const snapshot = await client.send(DescribeSnapshotRequest, { pipelineFile: pipelinePath, id: details.data.train });
+    const lines = snapshot.text.split('\n');
+    assert.equal(lines[0], `Snapshot ${details.data.train}`);
+    assert.match(snapshot.text, /^1 file\(s\), [0-9.]+ KiB, taken /m);
+    assert.match(snapshot.text, /^train\.csv  [0-9.]+ KiB  sha256:[0-9a-f]{12}$/m);
   });
 
   it('listing runs does not itself cause a RunsChanged notification (opening the store is not a change)', async () => {

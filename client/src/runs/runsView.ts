@@ -1,6 +1,7 @@
 /**
  * The "Runs" view: pipeline, then sweep, then run (newest first). A run shows its stage and short
- * id, its status as an icon (a running one spins) and its latest key metric as description. It is
+ * id, its status as an icon (a running one spins) and the latest value of its key metric as
+ * description (the search metric if its stage reports it, else the stage's first declared metric). It is
  * listed again when the server says runs changed (RunsChangedNotification), never by polling.
  */
 import * as path from 'path';
@@ -34,14 +35,19 @@ export class RunNode extends vscode.TreeItem {
   constructor(readonly run: RunItem) {
     super(`${run.stage} · ${run.id.slice(0, 8)}`, vscode.TreeItemCollapsibleState.None);
     this.id = `run:${run.id}`;
-    const key = Object.entries(run.metrics)[0];
-    const metric = key ? `${key[0]} ${Number(key[1].last.toPrecision(4))}` : undefined;
+    const key = keyMetricOf(run);
+    const metric = key ? `${key} ${Number(run.metrics[key].last.toPrecision(4))}` : undefined;
     this.description = [metric, STATUS_TEXT[run.status] + (run.status === 'failed' && run.exitCode !== null ? ` (exit ${run.exitCode})` : '')].filter(Boolean).join(' · ');
     this.iconPath = STATUS_ICONS[run.status];
     this.tooltip = tooltipOf(run);
     // Context menus: run-running (cancel) or run-ended (delete).
     this.contextValue = run.status === 'running' ? 'run-running' : 'run-ended';
   }
+}
+
+/** The stage's key metric once the run has logged it, else the first metric it logged. */
+export function keyMetricOf(run: RunItem): string | undefined {
+  return run.keyMetric !== null && run.keyMetric in run.metrics ? run.keyMetric : Object.keys(run.metrics)[0];
 }
 
 type Node = PipelineNode | SweepNode | RunNode | vscode.TreeItem;

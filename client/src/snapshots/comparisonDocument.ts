@@ -1,6 +1,6 @@
 /**
- * "Compare with Previous Snapshot" opens a read-only document (language `diff`, so added and
- * removed lines take the theme's diff colours):
+ * "Compare with Previous Snapshot" opens a read-only document (readOnlyDocuments.ts; language
+ * `diff`, so added and removed lines take the theme's diff colours):
  *
  *     data/raw: sha256:1a2b3c4d… (raw.snapshot at 3f2a1b0) -> sha256:9f8e7d6c… (raw.snapshot (working tree))
  *     2 added, 1 removed, 1 modified, 120 unchanged
@@ -9,28 +9,12 @@
  *     - old.csv  (300 B)
  *     ~ train.csv  (10.0 KiB -> 12.0 KiB)
  */
-import * as vscode from 'vscode';
 import { formatBytes } from '../../../server/src/core/units';
 import type { SnapshotComparison } from '../../../server/src/protocol';
 
-export class ComparisonDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  static readonly scheme = 'mlops-snapshot-diff';
-  private readonly texts = new Map<string, string>();
-  private next = 0;
-
-  add(name: string, c: SnapshotComparison): vscode.Uri {
-    const uri = vscode.Uri.from({ scheme: ComparisonDocuments.scheme, path: `/${name} (${c.a.id.slice(7, 15)} → ${c.b.id.slice(7, 15)}).diff`, query: String(++this.next) });
-    this.texts.set(uri.toString(), formatComparison(name, c));
-    return uri;
-  }
-
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.texts.get(uri.toString()) ?? 'This comparison is no longer available: run Compare with Previous Snapshot again.';
-  }
-
-  dispose(): void {
-    this.texts.clear();
-  }
+/** The document's title: `data/raw (1a2b3c4d → 9f8e7d6c).diff`. */
+export function comparisonTitle(name: string, c: SnapshotComparison): string {
+  return `${name} (${c.a.id.slice(7, 15)} → ${c.b.id.slice(7, 15)}).diff`;
 }
 
 export function formatComparison(name: string, c: SnapshotComparison): string {

@@ -12,7 +12,8 @@ import {
   CheckoutSnapshotRequest, CompareWithPreviousRequest, CreateSnapshotRequest, CreateSnapshotResult, OperationProgressNotification, SnapshotErrorData,
   SnapshotSummary, VerifyCacheRequest,
 } from '../../../server/src/protocol';
-import { ComparisonDocuments } from './comparisonDocument';
+import { ReadOnlyDocuments } from '../readOnlyDocuments';
+import { comparisonTitle, formatComparison } from './comparisonDocument';
 import { SnapshotItem, SnapshotsTreeProvider } from './snapshotsView';
 
 /** What the snapshot commands need from the extension. */
@@ -22,15 +23,13 @@ export interface SnapshotCommandContext {
   /** Ask the view to list again (debounced). */
   changed: () => void;
   log: vscode.LogOutputChannel;
+  documents: ReadOnlyDocuments;
 }
 
 export function registerSnapshotCommands(ctx: SnapshotCommandContext): vscode.Disposable {
   const progress = new ProgressRouter();
-  const comparisons = new ComparisonDocuments();
-  const commands = new SnapshotCommands(ctx, progress, comparisons);
+  const commands = new SnapshotCommands(ctx, progress);
   return vscode.Disposable.from(
-    comparisons,
-    vscode.workspace.registerTextDocumentContentProvider(ComparisonDocuments.scheme, comparisons),
     vscode.commands.registerCommand('mlops.snapshotFolder', (uri?: vscode.Uri) => commands.snapshot(uri)),
     vscode.commands.registerCommand('mlops.checkoutSnapshot', (item?: SnapshotItem) => commands.checkout(item)),
     vscode.commands.registerCommand('mlops.compareWithPreviousSnapshot', (item?: SnapshotItem) => commands.compareWithPrevious(item)),
@@ -41,7 +40,7 @@ export function registerSnapshotCommands(ctx: SnapshotCommandContext): vscode.Di
 }
 
 class SnapshotCommands {
-  constructor(private readonly ctx: SnapshotCommandContext, private readonly progress: ProgressRouter, private readonly comparisons: ComparisonDocuments) {}
+  constructor(private readonly ctx: SnapshotCommandContext, private readonly progress: ProgressRouter) {}
 
   /** Returns the result (the end-to-end tests call the command and check it), undefined when not done. */
   async snapshot(uri?: vscode.Uri): Promise<CreateSnapshotResult | undefined> {
@@ -96,10 +95,8 @@ class SnapshotCommands {
     if (!s) return;
     try {
       const comparison = await client.sendRequest(CompareWithPreviousRequest, { pointer: s.pointer });
-      const uri = this.comparisons.add(path.relative(s.root, s.dataPath), comparison);
-      const doc = await vscode.workspace.openTextDocument(uri);
-      await vscode.languages.setTextDocumentLanguage(doc, 'diff');
-      await vscode.window.showTextDocument(doc, { preview: true });
+      const name = path.relative(s.root, s.dataPath);
+      await this.ctx.documents.show(comparisonTitle(name, comparison), formatComparison(name, comparison), 'diff');
     } catch (err) {
       this.showError(`Cannot compare ${vscode.workspace.asRelativePath(s.pointer)}`, err);
     }

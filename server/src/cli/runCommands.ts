@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { RunRecord, RunStore as RunStoreType, RunSummary } from '../core/runs/runStore';
 import type { Store as StoreType } from '../core/store/store';
+import { keyMetricsOf } from '../core/runs/keyMetric';
 import { isProcessRunning, stopOrphanedJob, terminateGroup } from '../core/runs/processState';
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import { parseArgs, UsageError } from './args';
@@ -80,7 +81,15 @@ export async function runsCommand(argv: string[], out: Out, err: Out): Promise<n
       return reportErrors(json, out, err, () => withRunStore(root, async (_store, runs) => {
         settleDeadRuns(runs);
         const list = runs.list({ stage: typeof stage === 'string' ? stage : undefined, limit: typeof limit === 'string' ? Number(limit) : 50 });
-        if (json) out.write(`${JSON.stringify({ runs: list.map(summaryJson) })}\n`);
+        if (json) {
+          // Each run with its stage's key metric (keyMetric.ts), read once per pipeline file.
+          const keys = new Map<string, Map<string, string>>();
+          const keyOf = (r: RunSummary): string | null => {
+            if (!keys.has(r.pipelineFile)) keys.set(r.pipelineFile, keyMetricsOf(path.join(root, ...r.pipelineFile.split('/')), root));
+            return keys.get(r.pipelineFile)!.get(r.stage) ?? null;
+          };
+          out.write(`${JSON.stringify({ runs: list.map((r) => ({ ...summaryJson(r), keyMetric: keyOf(r) })) })}\n`);
+        }
         else out.write(list.length ? `${list.map(summaryLine).join('\n')}\n` : 'No runs yet: mlops run STAGE starts one.\n');
         return 0;
       }));

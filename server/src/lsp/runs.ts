@@ -7,13 +7,14 @@
  * the run store (a run created, a metric batch, a run ended; by any process) touches mlops.db-wal,
  * and a burst of such writes becomes one RunsChanged notification.
  */
-import { spawn } from 'child_process';
+import { execFile, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Connection, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import {
-  CancelRunRequest, DeleteRunRequest, ListRunsRequest, RunDetails, RunDetailsRequest, RunItem, RunsChangedNotification, StartRunRequest,
+  BackgroundCommandEndedNotification, CancelRunRequest, DeleteRunRequest, ListRunsRequest, ReproduceRunRequest, RunDetails, RunDetailsRequest, RunItem,
+  RunsChangedNotification, ShowCommitRequest, StartRunRequest, StartSweepRequest,
 } from '../protocol';
 import { CLI_SCRIPT, runCliJson } from './cliProcess';
 import { ServerWorkspace } from './serverWorkspace';
@@ -44,12 +45,35 @@ export function registerRunRequests(connection: Connection, workspace: ServerWor
     return { runs, problems };
   });
 
-  connection.onRequest(StartRunRequest, async (params) => {
-    const root = findProjectRoot(path.dirname(params.pipelineFile));
+  const projectOf = (pipelineFile: string): string => {
+    const root = findProjectRoot(path.dirname(pipelineFile));
     watcher.watch(root);
+    return root;
+  };
+
+  connection.onRequest(StartRunRequest, async (params) => {
     const args = ['run', ...(params.stage ? [params.stage] : []), '--pipeline', params.pipelineFile, ...(params.overrides ?? []).flatMap((o) => ['--set', o])];
-    await startInBackground(args, root);
+    await startInBackground(args, projectOf(params.pipelineFile));
     return { started: true as const };
+  });
+
+  const announceEnd = (command: 'sweep' | 'reproduce') => (ok: boolean, summary: string): void =>
+    void connection.sendNotification(BackgroundCommandEndedNotification, { command, ok, summary });
+
+  connection.onRequest(StartSweepRequest, async (params) => {
+    const args = ['sweep', '--pipeline', params.pipelineFile, ...(params.stage ? ['--stage', params.stage] : []), ...(params.parallel ? ['--parallel', String(params.parallel)] : [])];
+    await startInBackground(args, projectOf(params.pipelineFile), announceEnd('sweep'));
+    return { started: true as const };
+  });
+
+  connection.onRequest(ReproduceRunRequest, async ({ pipelineFile, id }) => {
+    await startInBackground(['reproduce', id], projectOf(pipelineFile), announceEnd('reproduce'));
+    return { started: true as const };
+  });
+
+  connection.onRequest(ShowCommitRequest, async ({ pipelineFile, commit }) => {
+    if (!/^[0-9a-f]{7,64}$/.test(commit)) throw new ResponseError(LSPErrorCodes.RequestFailed, `'${commit}' is not a commit id`);
+    return { text: await gitShow(findProjectRoot(path.dirname(pipelineFile)), commit) };
   });
 
   connection.onRequest(RunDetailsRequest, async ({ pipelineFile, id }, token): Promise<RunDetails> => {
@@ -97,17 +121,23 @@ function tailOf(file: string): string {
  * that a pipeline that does not validate, or a bad override, is an error of the request. The run
  * then goes on in the background; it is not tied to this request.
  */
-function startInBackground(args: string[], cwd: string): Promise<void> {
+function startInBackground(args: string[], cwd: string, onEnded?: (ok: boolean, summary: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     // Its stdin stays open as long as this server runs: when the server goes (window closed, server
     // killed), the CLI sees it end and stops the job, and the run ends `interrupted`.
-    const child = spawn(process.execPath, [CLI_SCRIPT, ...args, '--stop-with-stdin'], { cwd, stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-    child.stdin.on('error', () => undefined); // the CLI ended first
+    const child = spawn(process.execPath, [CLI_SCRIPT, ...args, '--stop-with-stdin'], { cwd, stdio: ['pipe', onEnded ? 'pipe' : 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    child.stdin?.on('error', () => undefined); // the CLI ended first
     let stderr = '';
+    let stdout = '';
     let settled = false;
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (!settled && /^mlops: run \S+ started/m.test(stderr)) {
+    // "mlops: run ID started", "mlops: trial 1/6: run ID started", "mlops: rerun ID started"
+    const started = /^mlops: (?:trial \d+\/\d+: )?(?:re)?run \S+ started/m;
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout = (stdout + d).slice(-SUMMARY_BYTES);
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr = settled ? (stderr + d).slice(-SUMMARY_BYTES) : stderr + d;
+      if (!settled && started.test(stderr)) {
         settled = true;
         resolve();
       }
@@ -117,10 +147,33 @@ function startInBackground(args: string[], cwd: string): Promise<void> {
       settled = true;
     });
     child.on('close', (code) => {
-      if (settled) return;
+      if (settled) {
+        onEnded?.(code === 0, lastLine(stdout) || lastLine(stderr.replace(/^mlops: /gm, '')) || `mlops ${args[0]} exited with code ${code}`);
+        return;
+      }
       settled = true;
       if (code === 0) resolve(); // every stage was unchanged: nothing to start
       else reject(new ResponseError(LSPErrorCodes.RequestFailed, stderr.replace(/^mlops: /gm, '').trim() || `mlops ${args.join(' ')} exited with code ${code}`));
+    });
+  });
+}
+
+/** How much of a background command's output is kept for its summary. */
+const SUMMARY_BYTES = 4096;
+
+function lastLine(text: string): string {
+  return text.trimEnd().split('\n').pop() ?? '';
+}
+
+const COMMIT_TEXT_BYTES = 2 * 1024 * 1024;
+
+/** `git show --stat --patch` of one commit (the patch cut at 2 MiB: a notebook diff can be huge). */
+function gitShow(root: string, commit: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', ['show', '--no-color', '--format=fuller', '--stat', '--patch', commit, '--'], { cwd: root, maxBuffer: COMMIT_TEXT_BYTES, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (!err) resolve(stdout);
+      else if ((err as { code?: unknown }).code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') resolve(`${stdout}\n[cut at ${COMMIT_TEXT_BYTES / 1048576} MiB: git show ${commit} in a terminal shows the rest]\n`);
+      else reject(new ResponseError(LSPErrorCodes.RequestFailed, `git show ${commit.slice(0, 12)} in ${root}: ${stderr.trim() || err.message}. Was the commit made in another clone and not pushed, or is this not a git repository?`));
     });
   });
 }

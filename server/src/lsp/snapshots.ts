@@ -8,14 +8,17 @@
  */
 import * as path from 'path';
 import { CancellationToken, Connection, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
-import { topLevelEntries } from '../core/snapshots/browse';
+import { describeSnapshot, topLevelEntries } from '../core/snapshots/browse';
+import { ObjectStore } from '../core/snapshots/objectStore';
+import { snapshotEntries, snapshotType } from '../core/snapshots/resolve';
+import { formatBytes } from '../core/units';
 import { SnapshotError } from '../core/snapshots/errors';
 import { compareWithPrevious } from '../core/snapshots/history';
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import type { SnapshotStatus } from '../core/snapshots/status';
 import type { VerifyReport } from '../core/snapshots/verify';
 import {
-  CheckoutSnapshotRequest, CheckoutSnapshotResult, CompareWithPreviousRequest, CreateSnapshotRequest, CreateSnapshotResult, ListSnapshotsRequest,
+  CheckoutSnapshotRequest, CheckoutSnapshotResult, CompareWithPreviousRequest, CreateSnapshotRequest, CreateSnapshotResult, DescribeSnapshotRequest, ListSnapshotsRequest,
   ListSnapshotsResult, OperationProgressNotification, ProgressParams, SnapshotComparison, SnapshotEntriesRequest, SnapshotErrorData, SnapshotSummary,
   VerifyCacheRequest, VerifyCacheResult,
 } from '../protocol';
@@ -67,6 +70,11 @@ export function registerSnapshotRequests(connection: Connection, workspace: Serv
     };
   }));
 
+  connection.onRequest(DescribeSnapshotRequest, ({ pipelineFile, id }) => located(() => {
+    if (!SNAPSHOT_ID.test(id)) throw new ResponseError(LSPErrorCodes.RequestFailed, `'${id}' is not a snapshot id (sha256: and 64 hex digits)`);
+    return { text: snapshotText(findProjectRoot(path.dirname(pipelineFile)), id.slice('sha256:'.length)) };
+  }));
+
   connection.onRequest(VerifyCacheRequest, async (params, token: CancellationToken) => {
     const results: VerifyCacheResult[] = [];
     for (const root of projects()) {
@@ -83,6 +91,26 @@ function summary(root: string, s: SnapshotStatus): SnapshotSummary {
     root, pointer: abs(s.pointer), dataPath: abs(s.path), id: s.id, size: s.size, files: s.files, type: s.type,
     message: s.message, createdAt: s.createdAt, cached: s.cached, state: s.state, currentId: s.currentId, error: s.error,
   };
+}
+
+const SNAPSHOT_ID = /^sha256:[0-9a-f]{64}$/;
+const LISTED_FILES = 10_000;
+
+/** What a run's data link shows: the snapshot's facts, then its files (path, size, sha256). */
+function snapshotText(root: string, sha256: string): string {
+  const info = describeSnapshot(root, sha256);
+  const lines = [`Snapshot ${info.id}`];
+  if (info.files !== undefined) lines.push(`${info.files} file(s), ${formatBytes(info.size ?? 0)}${info.createdAt ? `, taken ${info.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : ''}`);
+  if (info.message) lines.push(`Message: ${info.message}`);
+  lines.push(info.pointers.length ? `Named by: ${info.pointers.join(', ')}` : 'No pointer file of this project names it now (it was replaced by a newer snapshot).');
+  if (!info.cached) return `${[...lines, '', 'Not in the local cache: mlops pull fetches it from the remote.'].join('\n')}\n`;
+  const store = new ObjectStore(root);
+  // A file snapshot has one entry, named after its pointer file (data/x.csv.snapshot -> x.csv).
+  const fileName = info.pointers.length ? path.basename(info.pointers[0], '.snapshot') : 'file';
+  const entries = snapshotEntries(store, sha256, info.type ?? snapshotType(store, sha256), fileName);
+  lines.push('', ...entries.slice(0, LISTED_FILES).map((e) => `${e.path}  ${formatBytes(e.size)}  sha256:${e.sha256.slice(0, 12)}`));
+  if (entries.length > LISTED_FILES) lines.push(`... and ${entries.length - LISTED_FILES} more (mlops snapshots diff lists them all)`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** A SnapshotError becomes a request error carrying its code and path; anything else is a bug and propagates. */

@@ -8,16 +8,12 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import type { MlopsApi } from '../../../client/src/extension';
 
 const EXTENSION_ID = 'mlops-workbench.mlops-workbench';
 const SOURCE = 'mlops';
 const REPO = path.resolve(__dirname, '../../../..'); // out/test/e2e/suite -> repository root
 
-interface MlopsApi {
-  validateWorkspace(): Promise<{ files: number; errors: number; warnings: number } | undefined>;
-  snapshotsView(): Promise<{ label: string; description: string; contextValue?: string }[]>;
-  runsView(): Promise<{ label: string; description: string; contextValue?: string }[]>;
-}
 
 function workspaceRoot(): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -138,7 +134,7 @@ describe('MLOps Workbench in a real VS Code', function () {
 
   it('registers its commands', async function () {
     const commands = await vscode.commands.getCommands(true);
-    for (const c of ['mlops.validateWorkspace', 'mlops.showOutput', 'mlops.restartServer', 'mlops.snapshotFolder', 'mlops.checkoutSnapshot', 'mlops.compareWithPreviousSnapshot', 'mlops.verifyCache', 'mlops.refreshSnapshots', 'mlops.runStage', 'mlops.runPipeline', 'mlops.openRun', 'mlops.cancelRun', 'mlops.deleteRun']) {
+    for (const c of ['mlops.validateWorkspace', 'mlops.showOutput', 'mlops.restartServer', 'mlops.snapshotFolder', 'mlops.checkoutSnapshot', 'mlops.compareWithPreviousSnapshot', 'mlops.verifyCache', 'mlops.refreshSnapshots', 'mlops.runStage', 'mlops.runPipeline', 'mlops.openRun', 'mlops.cancelRun', 'mlops.deleteRun', 'mlops.startSweep', 'mlops.compareRuns', 'mlops.reproduceRun', 'mlops.showCommit', 'mlops.showSnapshot']) {
       assert.ok(commands.includes(c), `command ${c} is registered`);
     }
   });
@@ -274,7 +270,7 @@ describe('MLOps Workbench in a real VS Code', function () {
     await vscode.commands.executeCommand('mlops.compareWithPreviousSnapshot', { snapshot });
     const editor = vscode.window.activeTextEditor;
     assert.ok(editor, 'the comparison opens in an editor');
-    assert.strictEqual(editor.document.uri.scheme, 'mlops-snapshot-diff');
+    assert.strictEqual(editor.document.uri.scheme, 'mlops-view');
     assert.strictEqual(editor.document.languageId, 'diff');
     const text = editor.document.getText();
     assert.match(text, /^data\/raw: sha256:[0-9a-f]{8}… \(raw\.snapshot at HEAD\) -> sha256:[0-9a-f]{8}… \(raw\.snapshot \(working tree\)\)$/m);
@@ -295,8 +291,34 @@ describe('MLOps Workbench in a real VS Code', function () {
     const run = items.find((x) => /^prepare · /.test(x.label));
     assert.ok(run, `the Runs view lists the run: ${JSON.stringify(items)}`);
     assert.match(run.description, /completed/);
-    assert.match(run.description, /^(fraud_rate|missing_rate|rows) -?[\d.e-]+ · completed$/, 'a metric of the stage, then the status');
+    assert.match(run.description, /^rows \d+ · completed$/, 'the key metric (the first the stage declares), then the status');
     assert.strictEqual(run.contextValue, 'run-ended');
     assert.ok(items.some((x) => x.label === 'grant-fraud' && x.contextValue === 'pipeline'), 'under its pipeline');
+  });
+
+  it('runs a sweep of 3 trials, 2 at once ("Run Sweep..."): a sweep node with its trials showing val_loss; Compare Runs opens one page for them', async function () {
+    this.timeout(180_000);
+    const params = fileUri('params.yaml');
+    const text = Buffer.from(await vscode.workspace.fs.readFile(params)).toString('utf8');
+    assert.ok(text.includes('  trials: 12\n'));
+    await vscode.workspace.fs.writeFile(params, Buffer.from(text.replace('  trials: 12\n', '  trials: 3\n')));
+    assert.strictEqual(await vscode.commands.executeCommand('mlops.startSweep', fileUri('pipeline.yaml').fsPath, 2), true, 'the sweep started');
+    const done = (items: Awaited<ReturnType<MlopsApi['runsView']>>): boolean => items.filter((x) => x.run?.sweepId && x.run.status === 'completed').length === 3;
+    let items = await api.runsView();
+    for (let i = 0; i < 1500 && !done(items); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      items = await api.runsView();
+    }
+    const sweep = items.find((x) => x.contextValue === 'sweep');
+    assert.ok(sweep, `a sweep node: ${JSON.stringify(items.map((x) => [x.label, x.description]))}`);
+    assert.match(sweep.label, /^sweep [0-9a-f]{8}$/);
+    assert.strictEqual(sweep.description, '3 trials');
+    const trials = items.filter((x) => x.run?.sweepId);
+    assert.strictEqual(trials.length, 3);
+    for (const t of trials) assert.match(t.description, /^val_loss [\d.e-]+ · completed$/, 'the search metric is the key metric of the trials');
+    const panel = await vscode.commands.executeCommand<vscode.WebviewPanel>('mlops.compareRuns', undefined, trials.map((t) => ({ run: t.run })));
+    assert.ok(panel, 'a compare page opened');
+    assert.strictEqual(panel.title, 'Compare 3 runs');
+    panel.dispose();
   });
 });
