@@ -192,6 +192,49 @@ describe('mlops run', () => {
     assert.equal(json(mlops(root, 'runs', 'compare', trains[0], 'nope', '--json')).error.code, 'unknown-run');
   });
 
+  test('four runs logging at once while the CLI lists them over and over: every point of every run is stored', async () => {
+    const root = project();
+    const POINTS = 5000;
+    // Each run appends its points in bursts of 250, with pauses, so that listings fall between them.
+    fs.writeFileSync(path.join(root, 'src', 'log.js'), `
+      const fs = require('fs');
+      let step = 0;
+      const burst = () => {
+        let lines = '';
+        for (let k = 0; k < 250 && step < ${POINTS}; k++, step++) lines += JSON.stringify({ name: 'loss', value: step / 1000, step }) + '\\n';
+        fs.appendFileSync(process.env.MLOPS_METRICS, lines);
+        if (step < ${POINTS}) setTimeout(burst, 20);
+      };
+      burst();`);
+    fs.appendFileSync(path.join(root, 'pipeline.yaml'), '  log:\n    cmd: node src/log.js --lr ${params.train.lr}\n    params: [train.lr]\n    metrics: [loss]\n');
+    const exited = (args: string[]): Promise<{ code: number | null; stdout: string }> => new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+      child.on('close', (code) => resolve({ code, stdout }));
+    });
+    let running = true;
+    const writers = Promise.all([1, 2, 3, 4].map((k) => exited(['run', 'log', '--set', `train.lr=0.${k}`, '--json']))).finally(() => { running = false; });
+    let listings = 0;
+    while (running) {
+      const listed = await exited(['runs', 'list', '--json']);
+      assert.equal(listed.code, 0, listed.stdout);
+      assert.ok(Array.isArray(JSON.parse(listed.stdout).runs), 'each listing is a JSON document, never an SQLITE_BUSY error');
+      listings++;
+    }
+    for (const w of await writers) assert.equal(w.code, 0, w.stdout);
+    const runs = json(mlops(root, 'runs', 'list', '--json')).runs;
+    assert.equal(runs.length, 4);
+    for (const r of runs) {
+      assert.equal(r.status, 'completed');
+      assert.deepEqual(r.metrics.loss, { last: (POINTS - 1) / 1000, min: 0, max: (POINTS - 1) / 1000, steps: POINTS }, `run ${r.id}`);
+      const series = json(mlops(root, 'runs', 'show', r.id, '--json', '--series')).series.loss as [number, number][];
+      assert.ok(series.length <= 2000, 'the chart series is thinned to 2,000 points at most');
+      assert.deepEqual([series[0], series[series.length - 1]], [[0, 0], [POINTS - 1, (POINTS - 1) / 1000]], 'keeping the first and the last');
+    }
+    assert.ok(listings >= 2, `the CLI listed while the runs logged (${listings} listings)`);
+  });
+
   test('a CLI killed mid-run leaves its run interrupted (marked at the next listing, which stops the orphaned job), not running forever', async () => {
     const root = project('wait ');
     const child = spawn(process.execPath, [CLI, 'run', 'train'], { cwd: root, stdio: 'ignore' });
