@@ -257,6 +257,30 @@ describe('Store: several processes at once', () => {
     }
   });
 
+  test('processes opening and closing one database over and over (as many `mlops runs show` at once do) never fail', async () => {
+    // The last connection to close checkpoints and removes -wal and -shm, while another process
+    // may be checking them before its own open: a file that vanished is not an unwritable one.
+    const root = tempProject('churn');
+    Store.open(root).close();
+    const script = `
+      const { Store } = require(process.env.STORE_JS);
+      ${WAIT_FOR_START}
+      let opened = 0;
+      for (let i = 0; i < 400; i++) {
+        const s = Store.open(process.env.ROOT);
+        s.db.prepare('SELECT count(*) FROM runs').get();
+        s.close();
+        opened++;
+      }
+      console.log(JSON.stringify({ opened }));`;
+    const env = { ROOT: root, START_AT: startSoon(500) };
+    const results = await Promise.all(Array.from({ length: 6 }, () => runNode(script, { env })));
+    for (const r of results) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.json, { opened: 400 });
+    }
+  });
+
   test('a writer holding the lock makes another one wait (busy timeout), not fail', async () => {
     const root = tempProject();
     Store.open(root).close();

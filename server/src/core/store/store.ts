@@ -231,6 +231,9 @@ function checkLocation(dir: string, dbPath: string): void {
     try {
       fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
     } catch (e) {
+      // Gone since the stat: the last connection of another process closed and removed its -wal
+      // (or -shm). SQLite creates it again; only a file that is there and refused is a problem.
+      if (errnoOf(e) === 'ENOENT') continue;
       throw notWritable(dbPath, `the file ${file} is not writable by this user (${errnoOf(e) ?? String(e)})`, e);
     }
   }
