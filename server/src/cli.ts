@@ -7,6 +7,8 @@ import {
 import {
   RUN_USAGE, runCommand, RUNS_CANCEL_USAGE, RUNS_COMPARE_USAGE, RUNS_DELETE_USAGE, RUNS_LIST_USAGE, RUNS_SHOW_USAGE, runsCommand,
 } from './cli/runCommands';
+import { AUDIT_HELP, auditCommand } from './cli/auditCommands';
+import { REGISTRY_HELP, registryCommand } from './cli/registryCommands';
 import { REPRODUCE_USAGE, reproduceCommand } from './cli/reproduceCommand';
 import { SWEEP_USAGE, sweepCommand } from './cli/sweepCommand';
 import { VALIDATE_USAGE, validateCommand } from './cli/validateCommand';
@@ -64,6 +66,8 @@ commands:
       Run the search space of params.yaml (grid, or random with a seed) as runs of one stage (default:
       the one reporting search.metric) under one sweep id, N at once; report the best run by the
       search metric and goal. Exit code 1 when no trial completed.
+${REGISTRY_HELP}
+${AUDIT_HELP}
   mlops --version
 
 The snapshot commands work in the project root: the nearest folder above with .mlops/ or .git/.
@@ -77,7 +81,7 @@ type Command = (argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writable
 const COMMANDS: Record<string, Command> = {
   snapshot: snapshotCommand, checkout: checkoutCommand, snapshots: snapshotsCommand, verify: verifyCommand,
   gc: gcCommand, push: pushCommand, pull: pullCommand, status: statusCommand, run: runCommand, runs: runsCommand,
-  reproduce: reproduceCommand, sweep: sweepCommand,
+  reproduce: reproduceCommand, sweep: sweepCommand, registry: registryCommand, audit: auditCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

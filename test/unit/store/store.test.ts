@@ -38,7 +38,7 @@ describe('Store: opening and migrations', () => {
       assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
       assert.deepEqual(store.migrated, MIGRATIONS.map((m) => m.version));
       // Migration 1 is the stat cache only: runs, metrics, registry and audit come later.
-      assert.deepEqual(tables(store), ['artifacts', 'metric_latest', 'metrics', 'runs', 'stat_cache']);
+      assert.deepEqual(tables(store), ['approvals', 'artifacts', 'audit_checkpoint', 'audit_log', 'audit_prune_permit', 'metric_latest', 'metrics', 'model_aliases', 'model_versions', 'models', 'runs', 'stage_transitions', 'stat_cache', 'transition_requests']);
     } finally {
       store.close();
     }
@@ -250,7 +250,7 @@ describe('Store: several processes at once', () => {
         const j = r.json as { migrated: number[]; version: number; mode: string; tables: string[] };
         assert.equal(j.version, SCHEMA_VERSION);
         assert.equal(j.mode, 'wal');
-        assert.deepEqual([...j.tables].sort(), ['artifacts', 'metric_latest', 'metrics', 'runs', 'stat_cache']);
+        assert.deepEqual([...j.tables].sort(), ['approvals', 'artifacts', 'audit_checkpoint', 'audit_log', 'audit_prune_permit', 'metric_latest', 'metrics', 'model_aliases', 'model_versions', 'models', 'runs', 'stage_transitions', 'stat_cache', 'transition_requests']);
         applied += j.migrated.length;
       }
       assert.equal(applied, SCHEMA_VERSION, `round ${round}: every migration applied exactly once across ${procs} processes`);

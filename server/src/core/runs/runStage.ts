@@ -18,6 +18,7 @@ import * as fs from 'fs';
 import * as jsyaml from 'js-yaml';
 import * as os from 'os';
 import * as path from 'path';
+import { canonicalJson } from '../canonicalJson';
 import { HashCache } from '../snapshots/hashCache';
 import { runHashJob } from '../snapshots/hashJobs';
 import { ObjectStore, snapshotId } from '../snapshots/objectStore';
@@ -282,15 +283,6 @@ export function substituteParams(cmd: string, params: Record<string, unknown>): 
 
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** JSON with object keys sorted at every level: equal params, equal hash. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }
 
 function sha256(text: string): string {

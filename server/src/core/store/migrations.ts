@@ -105,6 +105,111 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX artifacts_by_object ON artifacts (sha256);
     `,
   },
+  {
+    version: 3,
+    description: 'audit log, model registry',
+    // The audit log is a hash chain (core/audit/auditLog.ts): hash = SHA-256 over prev_hash and the
+    // entry's canonical bytes. Triggers keep code from editing or deleting entries by mistake
+    // (the chain catches whoever edits the file by other means); only `mlops audit prune` may
+    // delete, while it holds a row in audit_prune_permit inside its transaction. After a prune,
+    // audit_checkpoint names the last removed entry, where verification starts.
+    // Registry: at most one Production version per model (a unique partial index), at most one
+    // pending request per (version, stage); approvals are one row per approver and request.
+    up: `
+      CREATE TABLE audit_log (
+        seq       INTEGER PRIMARY KEY,
+        time      INTEGER NOT NULL,
+        actor     TEXT    NOT NULL,
+        action    TEXT    NOT NULL,
+        entity    TEXT    NOT NULL,
+        details   TEXT    NOT NULL,
+        prev_hash TEXT    NOT NULL,
+        hash      TEXT    NOT NULL
+      );
+      CREATE INDEX audit_by_entity ON audit_log (entity, seq);
+      CREATE INDEX audit_by_time ON audit_log (time);
+      CREATE TABLE audit_checkpoint (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        seq           INTEGER NOT NULL,
+        hash          TEXT    NOT NULL,
+        pruned_before INTEGER NOT NULL,
+        at            INTEGER NOT NULL
+      );
+      CREATE TABLE audit_prune_permit (held INTEGER NOT NULL);
+      CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN NOT EXISTS (SELECT 1 FROM audit_prune_permit)
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only (mlops audit prune removes entries past the retention period)'); END;
+
+      CREATE TABLE models (
+        name          TEXT    NOT NULL PRIMARY KEY,
+        pipeline_file TEXT    NOT NULL,
+        created_at    INTEGER NOT NULL,
+        created_by    TEXT    NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE model_versions (
+        model           TEXT    NOT NULL REFERENCES models (name),
+        version         INTEGER NOT NULL,
+        run_id          TEXT    NOT NULL,
+        artifact_path   TEXT    NOT NULL,
+        artifact_sha256 TEXT    NOT NULL,
+        artifact_size   INTEGER NOT NULL,
+        stage           TEXT    NOT NULL DEFAULT 'None' CHECK (stage IN ('None', 'Staging', 'Production', 'Archived')),
+        created_at      INTEGER NOT NULL,
+        created_by      TEXT    NOT NULL,
+        gates           TEXT    NOT NULL,
+        gates_passed    INTEGER NOT NULL,
+        tags            TEXT    NOT NULL DEFAULT '{}',
+        PRIMARY KEY (model, version)
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX one_production_version ON model_versions (model) WHERE stage = 'Production';
+      CREATE INDEX versions_by_run ON model_versions (run_id);
+      CREATE TABLE model_aliases (
+        model   TEXT    NOT NULL,
+        alias   TEXT    NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (model, alias),
+        FOREIGN KEY (model, version) REFERENCES model_versions (model, version)
+      ) WITHOUT ROWID;
+      CREATE TABLE stage_transitions (
+        id               INTEGER PRIMARY KEY,
+        model            TEXT    NOT NULL,
+        version          INTEGER NOT NULL,
+        from_stage       TEXT    NOT NULL,
+        to_stage         TEXT    NOT NULL,
+        at               INTEGER NOT NULL,
+        actor            TEXT    NOT NULL,
+        reason           TEXT,
+        request_id       TEXT,
+        gates_overridden INTEGER NOT NULL DEFAULT 0,
+        FOREIGN KEY (model, version) REFERENCES model_versions (model, version)
+      );
+      CREATE INDEX transitions_by_model ON stage_transitions (model, id);
+      CREATE TABLE transition_requests (
+        id           TEXT    NOT NULL PRIMARY KEY,
+        model        TEXT    NOT NULL,
+        version      INTEGER NOT NULL,
+        to_stage     TEXT    NOT NULL CHECK (to_stage IN ('None', 'Staging', 'Production', 'Archived')),
+        requested_by TEXT    NOT NULL,
+        requested_at INTEGER NOT NULL,
+        reason       TEXT,
+        required     INTEGER NOT NULL,
+        status       TEXT    NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'cancelled')),
+        decided_at   INTEGER,
+        FOREIGN KEY (model, version) REFERENCES model_versions (model, version)
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX one_pending_request ON transition_requests (model, version, to_stage) WHERE status = 'pending';
+      CREATE INDEX requests_pending ON transition_requests (status) WHERE status = 'pending';
+      CREATE TABLE approvals (
+        request_id TEXT    NOT NULL REFERENCES transition_requests (id),
+        approver   TEXT    NOT NULL,
+        decision   TEXT    NOT NULL CHECK (decision IN ('approve', 'reject')),
+        reason     TEXT,
+        at         INTEGER NOT NULL,
+        PRIMARY KEY (request_id, approver)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the number of known migrations. */

@@ -1,0 +1,62 @@
+/**
+ * The audit log: append-only, one hash chain per project database (`audit_log`, migration 3).
+ * Every mutation of runs, snapshots and the registry appends its entry inside the transaction
+ * that makes the change, so the two are committed together or not at all.
+ *
+ *   hash = SHA-256( prevHash + "\n" + canonicalJson({ seq, time, actor, action, entity, details }) )
+ *
+ * The first entry's prevHash is 64 zeros (or, after a prune, the hash of the last pruned entry,
+ * kept in `audit_checkpoint`). Editing, deleting or reordering an entry breaks the chain at that
+ * seq, which verification reports.
+ */
+import * as crypto from 'crypto';
+import type BetterSqlite3 from 'better-sqlite3';
+import { canonicalJson } from '../canonicalJson';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditEntryInput {
+  actor: string;
+  /** What happened, `area.verb`: run.create, run.end, registry.transition, audit.prune... */
+  action: string;
+  /** What it happened to, `kind:id`: run:3f2a..., model:grant-fraud/3, request:ab12..., snapshot:data/raw */
+  entity: string;
+  details: Record<string, unknown>;
+  /** ms since the epoch; now when not given. */
+  time?: number;
+}
+
+export interface AuditEntry {
+  seq: number;
+  time: number;
+  actor: string;
+  action: string;
+  entity: string;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** The hash of an entry whose predecessor's hash is prevHash. */
+export function entryHash(prevHash: string, e: Pick<AuditEntry, 'seq' | 'time' | 'actor' | 'action' | 'entity' | 'details'>): string {
+  const body = canonicalJson({ seq: e.seq, time: e.time, actor: e.actor, action: e.action, entity: e.entity, details: e.details });
+  return crypto.createHash('sha256').update(`${prevHash}\n${body}`, 'utf8').digest('hex');
+}
+
+/**
+ * Appends an entry. Call it inside the write transaction of the change it records
+ * (`store.transaction((db) => { ...change...; appendAudit(db, {...}); })`): the transaction's
+ * write lock is what keeps two processes from taking the same seq.
+ */
+export function appendAudit(db: BetterSqlite3.Database, input: AuditEntryInput): AuditEntry {
+  if (!db.inTransaction) throw new Error('appendAudit must run inside the transaction of the change it records');
+  const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+  const checkpoint = last ? undefined : (db.prepare('SELECT seq, hash FROM audit_checkpoint WHERE id = 1').get() as { seq: number; hash: string } | undefined);
+  const prev = last ?? checkpoint ?? { seq: 0, hash: GENESIS_HASH };
+  const details = JSON.parse(canonicalJson(input.details)) as Record<string, unknown>; // what is hashed is what is stored
+  const entry = { seq: prev.seq + 1, time: input.time ?? Date.now(), actor: input.actor, action: input.action, entity: input.entity, details, prevHash: prev.hash, hash: '' };
+  entry.hash = entryHash(entry.prevHash, entry);
+  db.prepare('INSERT INTO audit_log (seq, time, actor, action, entity, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(entry.seq, entry.time, entry.actor, entry.action, entry.entity, canonicalJson(details), entry.prevHash, entry.hash);
+  return entry;
+}
