@@ -103,7 +103,7 @@ async function ingest(work: string): Promise<Ingestion> {
   try {
     const runs = new RunStore(store);
     const run = benchRun(0, Date.now());
-    runs.create(run);
+    runs.create(run, 'bench');
     // Where runStage puts it.
     const file = path.join(project, '.mlops', 'runs', run.id, 'metrics.jsonl');
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -199,7 +199,7 @@ function appendOnly(work: string, cols: Columns, batches: readonly number[]): nu
   try {
     const runs = new RunStore(store);
     const run = benchRun(0, POINT_TIME);
-    runs.create(run);
+    runs.create(run, 'bench');
     const prepared: MetricPointRow[][] = [];
     let from = 0;
     for (const size of batches) {

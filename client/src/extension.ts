@@ -5,8 +5,12 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from 'vscode-languageclient/node';
-import { InitializationOptions, RunItem, SERVER_NODE_FLAGS, ServerStatusNotification, ValidateWorkspaceRequest } from '../../server/src/protocol';
+import {
+  InitializationOptions, ModelItem, ModelVersionItem, RunItem, SERVER_NODE_FLAGS, ServerStatusNotification, StoreChangedNotification, ValidateWorkspaceRequest,
+} from '../../server/src/protocol';
 import { ReadOnlyDocuments } from './readOnlyDocuments';
+import { registerRegistryCommands } from './registry/registryCommands';
+import { RegistryTreeProvider, VersionNode } from './registry/registryView';
 import { ComparePages } from './runs/comparePage';
 import { registerRunCommands } from './runs/runCommands';
 import { RunPages } from './runs/runPage';
@@ -81,8 +85,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
     runPages,
     comparePages,
     registerRunCommands({ client: languageClient, tree: runs, pages: runPages, comparePages, documents, log }),
+  );
+
+  const registry = new RegistryTreeProvider(languageClient);
+  context.subscriptions.push(
+    vscode.window.createTreeView('mlops.registry', { treeDataProvider: registry, showCollapseAll: true }),
+    registerRegistryCommands({ client: languageClient, tree: registry, documents, log, runs: () => runs.runs }),
+    // One handler (a client keeps one per notification): every view and page that shows the store.
+    languageClient.onNotification(StoreChangedNotification, () => {
+      runs.refresh();
+      runPages.runsChanged();
+      comparePages.runsChanged();
+      registry.refresh();
+    }),
     languageClient.onDidChangeState((e) => {
-      if (e.newState === State.Running) runs.refresh();
+      if (e.newState !== State.Running) return;
+      runs.refresh();
+      registry.refresh();
     }),
   );
 
@@ -112,27 +131,35 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
       const items = await snapshots.getChildren();
       return items.map((i) => ({ label: String(i.label), description: String(i.description ?? ''), contextValue: i.contextValue }));
     },
-    runsView: async () => {
-      const flat: { label: string; description: string; contextValue?: string; run?: RunItem }[] = [];
-      const walk = async (node?: vscode.TreeItem): Promise<void> => {
-        for (const child of await runs.getChildren(node)) {
-          flat.push({ label: String(child.label), description: String(child.description ?? ''), contextValue: child.contextValue, ...(child instanceof RunNode && { run: child.run }) });
-          await walk(child);
-        }
-      };
-      await walk();
-      return flat;
-    },
+    runsView: () => flatten(runs, (node) => (node instanceof RunNode ? { run: node.run } : {})),
+    registryView: () => flatten(registry, (node) => (node instanceof VersionNode ? { model: node.model, version: node.version } : {})),
   };
 }
 
 /** What the extension exposes to other extensions and to its end-to-end tests. */
+/** Every item of a tree, depth first, as the end-to-end tests read it, with what `extra` adds. */
+async function flatten<N extends vscode.TreeItem, X>(tree: vscode.TreeDataProvider<N>, extra: (node: N) => X): Promise<(TreeItemText & X)[]> {
+  const flat: (TreeItemText & X)[] = [];
+  const walk = async (node?: N): Promise<void> => {
+    for (const child of (await tree.getChildren(node)) ?? []) {
+      flat.push({ label: String(child.label), description: String(child.description ?? ''), contextValue: child.contextValue, ...extra(child) });
+      await walk(child);
+    }
+  };
+  await walk();
+  return flat;
+}
+
+interface TreeItemText { label: string; description: string; contextValue?: string }
+
 export interface MlopsApi {
   validateWorkspace(): Promise<{ files: number; errors: number; warnings: number } | undefined>;
   /** The top-level items of the Snapshots view as it would show them now. */
   snapshotsView(): Promise<{ label: string; description: string; contextValue?: string }[]>;
   /** Every item of the Runs view (pipelines, sweeps, runs), depth first; run items carry their run. */
-  runsView(): Promise<{ label: string; description: string; contextValue?: string; run?: RunItem }[]>;
+  runsView(): Promise<(TreeItemText & { run?: RunItem })[]>;
+  /** Every item of the Model Registry view (models, versions, requests), depth first; version items carry their model and version. */
+  registryView(): Promise<(TreeItemText & { model?: ModelItem; version?: ModelVersionItem })[]>;
 }
 
 async function validateWorkspaceCommand(quiet = false): Promise<{ files: number; errors: number; warnings: number } | undefined> {

@@ -25,7 +25,7 @@ const DEFAULT_PARAMS = {
     optimizer: 'adam',
     l2: 0.001,
     seed: 42,
-    threshold: 0.5,
+    threshold: 0.35,
   },
   evaluate: {
     group_column: 'country',

@@ -3,6 +3,8 @@
  * method name and payload. Imported by both sides; nothing else may name a method string.
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { ModelStage } from './core/registry/registry';
+import type { ModelJson, RequestJson, VersionJson } from './core/registry/registryJson';
 
 export type ServerState = 'starting' | 'ready' | 'validating' | 'error';
 
@@ -192,8 +194,12 @@ export interface RunItem {
 /** Client -> server: the runs of every project of the workspace, newest first. */
 export const ListRunsRequest = new RequestType<Record<string, never>, { runs: RunItem[]; problems: string[] }, void>('mlops/runs/list');
 
-/** Server -> client: runs changed (a run started, logged metrics, ended; from the editor or a terminal). */
-export const RunsChangedNotification = new NotificationType<Record<string, never>>('mlops/runs/changed');
+/**
+ * Server -> client: a project's `.mlops/mlops.db` changed (a run started, logged metrics or ended; a
+ * model version was registered, requested, approved; from the editor or a terminal). The Runs and
+ * Model Registry views list again.
+ */
+export const StoreChangedNotification = new NotificationType<Record<string, never>>('mlops/store/changed');
 
 export interface StartRunParams {
   pipelineFile: string;
@@ -256,3 +262,65 @@ export interface RunDetails extends Omit<RunItem, 'keyMetric'> {
 
 /** Client -> server: one run in full, for its page (asked again on RunsChanged while the run goes). */
 export const RunDetailsRequest = new RequestType<{ pipelineFile: string; id: string }, RunDetails, void>('mlops/runs/details');
+
+// ---- Model registry and audit log (server/src/lsp/registry.ts, `mlops registry|audit ... --json`). ----
+
+// The shapes are the CLI's (core/registry/registryJson.ts), shared so that they cannot drift apart.
+export type { GateResult } from './core/registry/gates';
+export type { ModelStage } from './core/registry/registry';
+export type TransitionRequestItem = RequestJson;
+export type ModelVersionItem = VersionJson;
+
+export interface ModelItem extends ModelJson {
+  /** The project (folder holding .mlops/) whose registry holds the model. */
+  root: string;
+}
+
+/** Client -> server: the registered models of every project of the workspace. */
+export const ListModelsRequest = new RequestType<Record<string, never>, { models: ModelItem[]; problems: string[] }, void>('mlops/registry/list');
+
+/** Who acts: the `mlops.user` setting (else the CLI's default: MLOPS_USER, git user.email). */
+export interface ActorParams {
+  by?: string;
+}
+
+/** Client -> server: register a run's artifact as a new version (`mlops registry register`). */
+export const RegisterModelVersionRequest = new RequestType<ActorParams & { pipelineFile: string; runId: string; name?: string; artifact?: string }, ModelVersionItem, void>('mlops/registry/register');
+
+export type TransitionResult = { applied: true; version: ModelVersionItem; archived: ModelVersionItem | null } | { applied: false; request: TransitionRequestItem };
+
+/** Client -> server: move a version to a stage; Production may open an approval request instead. */
+export const TransitionModelVersionRequest = new RequestType<ActorParams & { root: string; model: string; version: number; stage: ModelStage; reason?: string }, TransitionResult, void>('mlops/registry/transition');
+
+export interface ApproveResult {
+  request: TransitionRequestItem;
+  applied: boolean;
+  version: ModelVersionItem | null;
+  archived: ModelVersionItem | null;
+  /** False when this approver had already approved (it counts once). */
+  counted: boolean;
+}
+
+/** Client -> server: approve a pending request (never the requester's own). */
+export const ApproveTransitionRequest = new RequestType<ActorParams & { root: string; requestId: string; reason?: string }, ApproveResult, void>('mlops/registry/approve');
+
+/** Client -> server: reject a pending request, with a reason. */
+export const RejectTransitionRequest = new RequestType<ActorParams & { root: string; requestId: string; reason: string }, { request: TransitionRequestItem }, void>('mlops/registry/reject');
+
+/** Client -> server: put the previous Production version back (`mlops registry rollback`). */
+export const RollbackModelRequest = new RequestType<ActorParams & { root: string; model: string; reason?: string }, { restored: ModelVersionItem; archived: ModelVersionItem }, void>('mlops/registry/rollback');
+
+/** Client -> server: the model card (technical documentation, EU AI Act Annex IV) as Markdown. */
+export const ModelCardRequest = new RequestType<{ root: string; model: string; version: number }, { text: string }, void>('mlops/registry/card');
+
+export interface AuditEntryItem {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  entity: string;
+  details: Record<string, unknown>;
+}
+
+/** Client -> server: the audit entries of an entity (`model:NAME` also gives its versions'), newest first, and whether the chain verifies. */
+export const AuditTrailRequest = new RequestType<{ root: string; entity: string }, { entries: AuditEntryItem[]; chain: { ok: boolean; message: string } }, void>('mlops/audit/trail');

@@ -10,7 +10,7 @@
  * (cache, stat cache, pointer file) so that the next kills land in a snapshot with work to do.
  */
 import assert from 'node:assert/strict';
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,9 +18,8 @@ import { test } from 'node:test';
 import { seededRandom } from '../../bench/snapshotData';
 import { parsePointer } from '../../server/src/core/snapshots/pointerFile';
 import { ageFiles, objectsIn, objectFile, project } from '../unit/snapshots/snapshotFixture';
+import { CLI, spawnMlops, TimedCliResult } from './cliTestUtil';
 
-const REPO = path.join(__dirname, '../../..');
-const CLI = path.join(REPO, 'server/out/cli.js');
 const KILLS = 20;
 const MAX_ATTEMPTS = 60;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -58,35 +57,13 @@ function writeDataset(dir: string, seed: number): { files: number; bytes: number
   return { files, bytes };
 }
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function spawnCli(cwd: string, args: string[]): { child: ChildProcess; done: Promise<Run> } {
-  const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
-  });
-  return { child, done };
-}
-
-function mlops(cwd: string, ...args: string[]): Run {
+function mlops(cwd: string, ...args: string[]): TimedCliResult {
   const started = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Number(process.hrtime.bigint() - started) / 1e6 };
 }
 
-function json(r: Run, what: string): any {
+function json(r: TimedCliResult, what: string): any {
   try {
     return JSON.parse(r.stdout);
   } catch {
@@ -166,7 +143,7 @@ test('killing `mlops snapshot` at random moments leaves a cache that verify acce
     // One kill in four in the very first milliseconds (startup, cache directories, first temp files).
     const delay = attempts % 4 === 1 ? rnd() * 5 : rnd() * duration;
     const what = `attempt ${attempts} (kill after ${delay.toFixed(1)} ms, seed ${seed})`;
-    const { child, done } = spawnCli(crashed, ['snapshot', 'data/raw', '--json']);
+    const { child, done } = spawnMlops(crashed, ['snapshot', 'data/raw', '--json']);
     await new Promise((r) => setTimeout(r, delay));
     child.kill('SIGKILL');
     const run = await done;

@@ -8,9 +8,12 @@
 //   pipeline.yaml: the "Run" code lens above the prepare stage -> the run in the Runs view, completed ->
 //   the same for train -> click the train run: its page with a loss chart of 40 points -> its
 //   params link opens params.json -> the "Run Sweep..." code lens, 2 trials at once -> the sweep in
-//   the Runs view -> its "Compare Runs" action: val_loss of the 12 trials overlaid, params diff.
+//   the Runs view -> its "Compare Runs" action: val_loss of the 12 trials overlaid, params diff ->
+//   "Run Pipeline" as alice -> right-click the train run: Register Model Version -> v1 in the Model
+//   Registry view -> Request Promotion to Production -> approve as bob, then carol (the
+//   confirmation shows the gate report) -> v1 is Production.
 // Screenshots: $SHOTS/problems.png, quickfix.png, mlops-view.png, validate.png, snapshots.png, runs.png,
-// run-page.png, compare-page.png, compare-charts.png
+// run-page.png, compare-page.png, compare-charts.png, registry-request.png, registry.png
 // (failure.png on failure).
 //
 // env: CS_BASE (http://127.0.0.1:PORT), WS (workspace folder containing broken.pipeline.yaml),
@@ -81,6 +84,39 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     log(`clicked the code lens ${title} above ${stage ?? 'stages'}:`);
   };
   const clickRunLens = (stage) => clickLens(stage, /^\s*Run\s*$/);
+  // pipeline.yaml through Quick Open (Ctrl+P): the Explorer may have scrolled it out of view to
+  // reveal a file opened since (a run's params.json under .mlops/runs/).
+  const openPipeline = async () => {
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 10000 });
+    await page.keyboard.type('pipeline.yaml');
+    await page.locator('.quick-input-list .monaco-list-row[aria-label^="pipeline.yaml"]').first().click();
+    await page.locator('.tabs-container .tab.active[aria-label^="pipeline.yaml"]').first().waitFor();
+  };
+  // Chooses `label` in the open context menu. Monaco menus act on the focused entry: point at it,
+  // then Enter (a plain click can land before the menu listens).
+  const chooseFromContextMenu = async (label) => {
+    const menuItem = page.locator('.context-view .monaco-menu .action-item', { hasText: label });
+    await menuItem.first().waitFor({ timeout: 10000 });
+    log(`the context menu offers "${label}"`);
+    await menuItem.first().hover();
+    await page.locator('.context-view .monaco-menu .action-item.focused', { hasText: label }).first().waitFor({ timeout: 5000 });
+    await page.keyboard.press('Enter');
+  };
+  // Who acts in the registry: the mlops.user setting, set in the Settings editor as a person would.
+  const actAs = async (user) => {
+    await palette('Preferences: Open User Settings', 'Open User Settings');
+    const editor = page.locator('.settings-editor');
+    await editor.waitFor({ timeout: 15000 });
+    await page.keyboard.press('Control+A'); // the search box keeps the last search
+    await page.keyboard.type('mlops.user');
+    const input = editor.locator('.setting-item-contents', { hasText: 'Who you are in the model registry' }).locator('input').first();
+    await input.waitFor({ timeout: 15000 });
+    await input.fill(user);
+    await input.press('Enter');
+    await page.waitForTimeout(1000); // the Settings editor writes the value after a short debounce
+    log(`mlops.user = ${user}`);
+  };
   const markers = page.locator('.markers-panel');
   const problemRow = markers.locator('.monaco-list-row', { hasText: PROBLEM });
 
@@ -181,13 +217,7 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     const rawFolder = page.getByRole('treeitem', { name: 'raw', exact: true });
     await rawFolder.first().waitFor({ timeout: 15000 });
     await rawFolder.first().click({ button: 'right' });
-    const menuItem = page.locator('.context-view .monaco-menu .action-item', { hasText: 'Snapshot Folder...' });
-    await menuItem.first().waitFor({ timeout: 10000 });
-    log('the Explorer context menu offers "Snapshot Folder..."');
-    // Monaco menus act on the focused entry: point at it, then Enter (a plain click can land before the menu listens).
-    await menuItem.first().hover();
-    await page.locator('.context-view .monaco-menu .action-item.focused', { hasText: 'Snapshot Folder...' }).first().waitFor({ timeout: 5000 });
-    await page.keyboard.press('Enter');
+    await chooseFromContextMenu('Snapshot Folder...');
     const snapToast = page.locator('.notifications-toasts', { hasText: /Snapshot sha256:[0-9a-f]+… of data\/raw/ });
     await snapToast.first().waitFor({ timeout: 30000 });
     log('notification:', (await snapToast.first().innerText()).split('\n').find((l) => /Snapshot sha256/.test(l)));
@@ -206,11 +236,7 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     await shot('snapshots.png');
 
     step('run the prepare stage from its code lens in pipeline.yaml');
-    await page.keyboard.press('Control+Shift+E');
-    const pipelineItem = page.getByRole('treeitem', { name: 'pipeline.yaml', exact: true });
-    await pipelineItem.first().waitFor({ timeout: 15000 });
-    await pipelineItem.first().click();
-    await page.locator('.tabs-container .tab.active[aria-label^="pipeline.yaml"]').first().waitFor();
+    await openPipeline();
     await clickRunLens('prepare');
 
     step('the run in the MLOps Runs view, completed');
@@ -224,9 +250,7 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     await shot('runs.png');
 
     step('run the train stage from its code lens, then open its page: a chart of its loss');
-    await page.keyboard.press('Control+Shift+E');
-    await pipelineItem.first().click();
-    await page.locator('.tabs-container .tab.active[aria-label^="pipeline.yaml"]').first().waitFor();
+    await openPipeline();
     await clickRunLens('train');
     const trainRun = runsPane.getByRole('treeitem', { name: /train · [0-9a-f]{8}.*completed/ });
     await trainRun.first().waitFor({ timeout: 90000 });
@@ -250,9 +274,7 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     log('params.json of the run is open');
 
     step('a sweep of the 12 trials of params.yaml, 2 at once, from the "Run Sweep..." code lens above stages:');
-    await page.keyboard.press('Control+Shift+E');
-    await pipelineItem.first().click();
-    await page.locator('.tabs-container .tab.active[aria-label^="pipeline.yaml"]').first().waitFor();
+    await openPipeline();
     await clickLens(null, /Run Sweep/);
     await page.locator('.quick-input-list .monaco-list-row', { hasText: '2 trials at once' }).first().click();
     const sweepItem = runsPane.getByRole('treeitem', { name: /sweep [0-9a-f]{8}/ });
@@ -279,6 +301,61 @@ const NEEDZ_COL = lines[NEEDZ_LINE - 1].indexOf('needz') + 1;
     await compare.locator('.chart[data-metric="loss"]').scrollIntoViewIfNeeded();
     await page.waitForTimeout(500);
     await shot('compare-charts.png');
+
+    step('the whole pipeline from the "Run Pipeline" code lens, as alice');
+    await actAs('alice@example.eu');
+    await openPipeline();
+    await clickLens(null, /Run Pipeline/);
+    await runsPane.getByRole('treeitem', { name: /evaluate · [0-9a-f]{8}.*completed/ }).first().waitFor({ timeout: 120000 });
+
+    step('register its train run from the Runs view context menu');
+    const newestTrain = runsPane.getByRole('treeitem', { name: /^train · [0-9a-f]{8}/ }).first();
+    await newestTrain.click({ button: 'right' });
+    await chooseFromContextMenu('Register Model Version...');
+    const registryPane = page.locator('.pane', { hasText: 'Model Registry' });
+    const v1 = registryPane.getByRole('treeitem', { name: /^v1\W+None/ });
+    await v1.first().waitFor({ timeout: 60000 });
+    log('Model Registry view shows:', (await v1.first().innerText()).replace(/\s+/g, ' ').trim());
+
+    step('request Production for v1 (inline action, then the stage and a reason)');
+    await v1.first().hover();
+    await v1.first().locator('.action-label[aria-label="Request Promotion..."]').click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Production' }).first().click();
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+    await page.keyboard.type('review passed');
+    await page.keyboard.press('Enter');
+    await registryPane.getByRole('treeitem', { name: /^v1\W+None · → Production: 0\/2 approvals/ }).first().waitFor({ timeout: 30000 });
+    // The version opens onto its pending request.
+    await registryPane.getByRole('treeitem', { name: /Production: 0 of 2 approvals/ }).first().waitFor({ timeout: 10000 });
+    await page.waitForTimeout(500);
+    await shot('registry-request.png');
+
+    // Approves the pending request as `user`: the inline Approve action, then the confirmation.
+    const approveAs = async (user, expected) => {
+      await actAs(user);
+      const request = registryPane.getByRole('treeitem', { name: /Production: \d of 2 approvals/ }).first();
+      await request.hover();
+      await request.locator('.action-label[aria-label="Approve..."]').click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 15000 });
+      const detail = (await dialog.innerText()).replace(/\s+/g, ' ');
+      if (!/Gate report/.test(detail) || !/demographic_parity_difference/.test(detail)) throw new Error(`the confirmation should show the gate report: ${detail}`);
+      await dialog.locator('.monaco-button', { hasText: 'Approve' }).first().click();
+      try {
+        await registryPane.getByRole('treeitem', { name: expected }).first().waitFor({ timeout: 30000 });
+      } catch (e) {
+        const toasts = await page.locator('.notifications-toasts').allInnerTexts();
+        const items = await registryPane.getByRole('treeitem').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label')));
+        throw new Error(`${e.message.split('\n')[0]}; notifications: ${JSON.stringify(toasts)}; registry items: ${JSON.stringify(items)}`);
+      }
+      log(`approved as ${user}`);
+    };
+    step('approve as bob, then as carol: the version becomes Production');
+    await approveAs('bob@example.eu', /Production: 1 of 2 approvals/);
+    await approveAs('carol@example.eu', /^v1\W+Production$/);
+    log('Model Registry view shows:', (await registryPane.getByRole('treeitem', { name: /^v1/ }).first().innerText()).replace(/\s+/g, ' ').trim());
+    await page.waitForTimeout(500);
+    await shot('registry.png');
     ok = true;
   } catch (e) {
     log(`FAILED at step "${stepName}":`, String(e.message || e).split('\n')[0]);

@@ -48,7 +48,7 @@ describe('hover', () => {
 
   it('shows the value of a `params:` list entry', async () => {
     const text = await hoverText(replaceOnce(pipeline, 'params: [train.threshold,', 'params: [train.thres@@hold,'));
-    assert.match(text ?? '', /\*\*train\.threshold\*\* = `0\.5`/);
+    assert.match(text ?? '', /\*\*train\.threshold\*\* = `0\.35`/);
   });
 
   it('follows the params buffer open in the editor rather than the disk', async () => {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { CodeLens, ResponseError } from 'vscode-languageserver-protocol/node';
 import { isProcessRunning } from '../../server/src/core/runs/processState';
 import {
-  BackgroundCommandEndedNotification, DescribeSnapshotRequest, ListRunsRequest, ReproduceRunRequest, RunDetailsRequest, RunItem, RunsChangedNotification, ShowCommitRequest,
+  BackgroundCommandEndedNotification, DescribeSnapshotRequest, ListRunsRequest, ReproduceRunRequest, RunDetailsRequest, RunItem, StoreChangedNotification, ShowCommitRequest,
   StartRunRequest, StartSweepRequest,
 } from '../../server/src/protocol';
 import { closeSample, copySample, LspTestClient, openSample, replaceOnce } from './lspTestClient';
@@ -28,7 +28,7 @@ describe('runs in the editor (protocol)', () => {
     // A git project, so that runs record a commit the run page can show.
     for (const args of [['init', '-q'], ['add', '-A'], ['-c', 'user.name=T', '-c', 'user.email=t@example.org', 'commit', '-q', '-m', 'grant-fraud sample']]) execFileSync('git', args, { cwd: dir });
     client.onNotification(BackgroundCommandEndedNotification, (e) => ended.push(e));
-    client.onNotification(RunsChangedNotification, () => {
+    client.onNotification(StoreChangedNotification, () => {
       notifications++;
       for (const resolve of notified.splice(0)) resolve();
     });

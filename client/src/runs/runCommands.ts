@@ -9,7 +9,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import {
-  BackgroundCommandEndedNotification, CancelRunRequest, DeleteRunRequest, DescribeSnapshotRequest, ReproduceRunRequest, RunItem, RunsChangedNotification,
+  BackgroundCommandEndedNotification, CancelRunRequest, DeleteRunRequest, DescribeSnapshotRequest, ReproduceRunRequest, RunItem,
   ShowCommitRequest, StartRunRequest, StartSweepRequest,
 } from '../../../server/src/protocol';
 import { ReadOnlyDocuments } from '../readOnlyDocuments';
@@ -57,11 +57,6 @@ export function registerRunCommands(ctx: RunCommandContext): vscode.Disposable {
   };
 
   return vscode.Disposable.from(
-    client.onNotification(RunsChangedNotification, () => {
-      tree.refresh();
-      pages.runsChanged();
-      comparePages.runsChanged();
-    }),
     client.onNotification(BackgroundCommandEndedNotification, ({ command, ok, summary }) => {
       const text = `MLOps ${command}: ${summary}`;
       log.info(text);

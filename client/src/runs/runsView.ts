@@ -2,12 +2,12 @@
  * The "Runs" view: pipeline, then sweep, then run (newest first). A run shows its stage and short
  * id, its status as an icon (a running one spins) and the latest value of its key metric as
  * description (the search metric if its stage reports it, else the stage's first declared metric). It is
- * listed again when the server says runs changed (RunsChangedNotification), never by polling.
+ * listed again when the server says runs changed (StoreChangedNotification), never by polling.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
 import { ListRunsRequest, RunItem } from '../../../server/src/protocol';
+import { ServerTreeProvider } from '../serverTree';
 
 export class PipelineNode extends vscode.TreeItem {
   constructor(readonly pipelineFile: string, readonly name: string, readonly runs: RunItem[]) {
@@ -50,38 +50,21 @@ export function keyMetricOf(run: RunItem): string | undefined {
   return run.keyMetric !== null && run.keyMetric in run.metrics ? run.keyMetric : Object.keys(run.metrics)[0];
 }
 
-type Node = PipelineNode | SweepNode | RunNode | vscode.TreeItem;
+type Node = PipelineNode | SweepNode | RunNode;
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<Node> {
-  private readonly changed = new vscode.EventEmitter<Node | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
+export class RunsTreeProvider extends ServerTreeProvider<Node> {
   /** The last listing (for the end-to-end tests and commands). */
   runs: RunItem[] = [];
 
-  constructor(private readonly client: LanguageClient) {}
-
-  refresh(): void {
-    this.changed.fire(undefined);
+  protected async list(): Promise<{ items: Node[]; problems: string[] }> {
+    const { runs, problems } = await this.client.sendRequest(ListRunsRequest, {});
+    this.runs = runs;
+    const byPipeline = new Map<string, RunItem[]>();
+    for (const r of runs) byPipeline.set(r.pipelineFile, [...(byPipeline.get(r.pipelineFile) ?? []), r]);
+    return { items: [...byPipeline].map(([file, list]) => new PipelineNode(file, list[0].pipeline, list)), problems };
   }
 
-  getTreeItem(node: Node): vscode.TreeItem {
-    return node;
-  }
-
-  async getChildren(node?: Node): Promise<Node[]> {
-    if (!this.client.isRunning()) return [];
-    if (!node) {
-      const { runs, problems } = await this.client.sendRequest(ListRunsRequest, {});
-      this.runs = runs;
-      const byPipeline = new Map<string, RunItem[]>();
-      for (const r of runs) byPipeline.set(r.pipelineFile, [...(byPipeline.get(r.pipelineFile) ?? []), r]);
-      const problemItems = problems.map((p) => {
-        const item = new vscode.TreeItem(p);
-        item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-        return item;
-      });
-      return [...problemItems, ...[...byPipeline].map(([file, list]) => new PipelineNode(file, list[0].pipeline, list))];
-    }
+  protected childrenOf(node: Node): Node[] {
     if (node instanceof PipelineNode) {
       const seen = new Set<string>();
       const children: Node[] = [];

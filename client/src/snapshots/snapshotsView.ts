@@ -9,9 +9,9 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
 import { formatBytes } from '../../../server/src/core/units';
 import { ListSnapshotsRequest, SnapshotEntriesRequest, SnapshotEntry, SnapshotSummary } from '../../../server/src/protocol';
+import { ProblemItem, ServerTreeProvider } from '../serverTree';
 
 export class SnapshotItem extends vscode.TreeItem {
   constructor(readonly snapshot: SnapshotSummary) {
@@ -41,50 +41,29 @@ export class SnapshotEntryItem extends vscode.TreeItem {
 }
 
 /** A project that could not be listed, or an expansion that failed: said in the tree itself. */
-export class SnapshotProblemItem extends vscode.TreeItem {
-  constructor(message: string) {
-    super(message, vscode.TreeItemCollapsibleState.None);
-    this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-    this.tooltip = message;
-  }
-}
+type Node = SnapshotItem | SnapshotEntryItem;
 
-type Node = SnapshotItem | SnapshotEntryItem | SnapshotProblemItem;
-
-export class SnapshotsTreeProvider implements vscode.TreeDataProvider<Node> {
-  private readonly changed = new vscode.EventEmitter<Node | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
+export class SnapshotsTreeProvider extends ServerTreeProvider<Node> {
   private readonly listed = new vscode.EventEmitter<SnapshotSummary[]>();
   /** Fired after each listing of the pointer files. */
   readonly onDidList = this.listed.event;
   /** The last listing (for commands that pick a snapshot, and for the end-to-end tests). */
   snapshots: SnapshotSummary[] = [];
 
-  constructor(private readonly client: LanguageClient) {}
-
-  refresh(): void {
-    this.changed.fire(undefined);
+  protected async list(): Promise<{ items: Node[]; problems: string[] }> {
+    const { snapshots, problems } = await this.client.sendRequest(ListSnapshotsRequest, {});
+    this.snapshots = snapshots;
+    this.listed.fire(snapshots);
+    return { items: snapshots.map((s) => new SnapshotItem(s)), problems };
   }
 
-  getTreeItem(node: Node): vscode.TreeItem {
-    return node;
-  }
-
-  async getChildren(node?: Node): Promise<Node[]> {
-    const client = this.client;
-    if (!client.isRunning()) return [];
-    if (!node) {
-      const { snapshots, problems } = await client.sendRequest(ListSnapshotsRequest, {});
-      this.snapshots = snapshots;
-      this.listed.fire(snapshots);
-      return [...problems.map((p) => new SnapshotProblemItem(p)), ...snapshots.map((s) => new SnapshotItem(s))];
-    }
+  protected async childrenOf(node: Node): Promise<(Node | ProblemItem)[]> {
     if (!(node instanceof SnapshotItem)) return [];
     try {
-      const { entries } = await client.sendRequest(SnapshotEntriesRequest, { pointer: node.snapshot.pointer });
+      const { entries } = await this.client.sendRequest(SnapshotEntriesRequest, { pointer: node.snapshot.pointer });
       return entries.map((e) => new SnapshotEntryItem(node.snapshot, e));
     } catch (err) {
-      return [new SnapshotProblemItem(err instanceof Error ? err.message : String(err))];
+      return [new ProblemItem(err instanceof Error ? err.message : String(err))];
     }
   }
 }

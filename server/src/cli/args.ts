@@ -37,3 +37,10 @@ export function parseArgs(argv: string[], valued: Set<string>): ParsedArgs {
   }
   return { positionals, options, repeated };
 }
+
+/** The value of a valued option, undefined when absent; a usage error when given as a bare flag. */
+export function optionValue(options: Map<string, string | true>, name: string): string | undefined {
+  const v = options.get(name);
+  if (v === true) throw new UsageError(`--${name} needs a value`);
+  return v;
+}

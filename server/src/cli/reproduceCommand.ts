@@ -5,23 +5,26 @@
  * Exit code 0 when the rerun completed and every artifact is identical, 1 otherwise.
  */
 import * as path from 'path';
+import { resolveActor } from '../core/audit/actor';
 import type { ReproduceReport } from '../core/runs/reproduce';
 import { findProjectRoot } from '../core/workspace/projectRoot';
-import { parseArgs, UsageError } from './args';
+import { optionValue, parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
 import { cancelOnSignals, STOP_WITH_STDIN } from './interrupts';
 
-export const REPRODUCE_USAGE = 'mlops reproduce ID [--json]';
+export const REPRODUCE_USAGE = 'mlops reproduce ID [--by USER] [--json]';
 
 type Out = NodeJS.WritableStream;
 
 export async function reproduceCommand(argv: string[], out: Out, err: Out): Promise<number> {
-  const { positionals, options } = parseArgs(argv, new Set());
-  checkOptions(options, ['json', STOP_WITH_STDIN]);
+  const { positionals, options } = parseArgs(argv, new Set(['by']));
+  checkOptions(options, ['by', 'json', STOP_WITH_STDIN]);
   const json = options.has('json');
   if (positionals.length !== 1) throw new UsageError('reproduce needs exactly one run ID (mlops runs list shows them)');
+  const by = optionValue(options, 'by');
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(process.cwd());
+    const actor = resolveActor(root, by);
     const { Store } = await import('../core/store/store');
     const { StatCache } = await import('../core/store/statCache');
     const { reproduce, ReproduceError } = await import('../core/runs/reproduce');
@@ -32,7 +35,7 @@ export async function reproduceCommand(argv: string[], out: Out, err: Out): Prom
       let report: ReproduceReport;
       try {
         report = await reproduce({
-          root, store, runId: positionals[0], cache: new StatCache(store), signal: abort.signal,
+          root, store, runId: positionals[0], actor, cache: new StatCache(store), signal: abort.signal,
           onEvent: (e) => {
             if (!json && e.type === 'created') err.write(`mlops: rerun ${e.runId} started; its log is ${path.join('.mlops', 'runs', e.runId, 'log.txt')}\n`);
           },

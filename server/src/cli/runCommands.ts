@@ -5,36 +5,38 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { resolveActor } from '../core/audit/actor';
+import { SYSTEM_ACTOR } from '../core/audit/auditLog';
 import type { RunRecord, RunStore as RunStoreType, RunSummary } from '../core/runs/runStore';
 import type { Store as StoreType } from '../core/store/store';
 import { keyMetricsOf } from '../core/runs/keyMetric';
 import { isProcessRunning, stopOrphanedJob, terminateGroup } from '../core/runs/processState';
 import { findProjectRoot } from '../core/workspace/projectRoot';
-import { parseArgs, UsageError } from './args';
+import { optionValue, parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
 import { cancelOnSignals, STOP_WITH_STDIN } from './interrupts';
 
-export const RUN_USAGE = 'mlops run [STAGE] [--pipeline FILE] [--set KEY=VALUE ...] [--force] [--json]';
+export const RUN_USAGE = 'mlops run [STAGE] [--pipeline FILE] [--set KEY=VALUE ...] [--force] [--by USER] [--json]';
 export const RUNS_LIST_USAGE = 'mlops runs list [--stage S] [--limit N] [--json]';
 export const RUNS_SHOW_USAGE = 'mlops runs show ID [--series] [--json]';
 export const RUNS_COMPARE_USAGE = 'mlops runs compare ID ID... [--json]';
-export const RUNS_CANCEL_USAGE = 'mlops runs cancel ID [--json]';
-export const RUNS_DELETE_USAGE = 'mlops runs delete ID [--json]';
+export const RUNS_CANCEL_USAGE = 'mlops runs cancel ID [--by USER] [--json]';
+export const RUNS_DELETE_USAGE = 'mlops runs delete ID [--by USER] [--json]';
 
 type Out = NodeJS.WritableStream;
 
 export async function runCommand(argv: string[], out: Out, err: Out): Promise<number> {
-  const { positionals, options, repeated } = parseArgs(argv, new Set(['pipeline', 'set']));
-  checkOptions(options, ['pipeline', 'set', 'force', 'json', STOP_WITH_STDIN]);
+  const { positionals, options, repeated } = parseArgs(argv, new Set(['pipeline', 'set', 'by']));
+  checkOptions(options, ['pipeline', 'set', 'force', 'by', 'json', STOP_WITH_STDIN]);
   const json = options.has('json');
   if (positionals.length > 1) throw new UsageError('run takes at most one STAGE (none: every stage, in needs order)');
   const stage = positionals[0];
-  const pipeline = options.get('pipeline');
-  if (pipeline === true) throw new UsageError('--pipeline needs a value');
-  const pipelineFile = path.resolve(typeof pipeline === 'string' ? pipeline : 'pipeline.yaml');
+  const pipelineFile = path.resolve(optionValue(options, 'pipeline') ?? 'pipeline.yaml');
+  const by = optionValue(options, 'by');
   if (!fs.existsSync(pipelineFile)) throw new UsageError(`${path.relative(process.cwd(), pipelineFile) || pipelineFile}: no such pipeline file (give one with --pipeline FILE)`);
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(path.dirname(pipelineFile));
+    const actor = resolveActor(root, by);
     return withRunStore(root, async (store, runs) => {
       const { runPipeline, runStage } = await import('../core/runs/runStage');
       const { StatCache } = await import('../core/store/statCache');
@@ -43,7 +45,7 @@ export async function runCommand(argv: string[], out: Out, err: Out): Promise<nu
       const abort = cancelOnSignals(options.has(STOP_WITH_STDIN));
       try {
         const common = {
-          root, store, pipelineFile, overrides: repeated.get('set') ?? [], cache: new StatCache(store), signal: abort.signal,
+          root, store, pipelineFile, actor, overrides: repeated.get('set') ?? [], cache: new StatCache(store), signal: abort.signal,
           onEvent: (e: { type: string; runId: string }) => {
             if (!json && e.type === 'created') err.write(`mlops: run ${e.runId} started; its log is .mlops/runs/${e.runId}/log.txt\n`);
           },
@@ -63,7 +65,7 @@ export async function runCommand(argv: string[], out: Out, err: Out): Promise<nu
 
 export async function runsCommand(argv: string[], out: Out, err: Out): Promise<number> {
   const [sub, ...rest] = argv;
-  const { positionals, options } = parseArgs(rest, new Set(['stage', 'limit']));
+  const { positionals, options } = parseArgs(rest, new Set(['stage', 'limit', 'by']));
   const json = options.has('json');
   const root = findProjectRoot(process.cwd());
   switch (sub) {
@@ -114,8 +116,9 @@ export async function runsCommand(argv: string[], out: Out, err: Out): Promise<n
     case 'show':
     case 'cancel':
     case 'delete': {
-      checkOptions(options, sub === 'show' ? ['series', 'json'] : ['json']);
+      checkOptions(options, sub === 'show' ? ['series', 'json'] : ['by', 'json']);
       if (positionals.length !== 1) throw new UsageError(`runs ${sub} needs exactly one run ID`);
+      const by = optionValue(options, 'by');
       return reportErrors(json, out, err, () => withRunStore(root, async (_store, runs) => {
         const run = runs.get(positionals[0]);
         if (!run) {
@@ -130,7 +133,7 @@ export async function runsCommand(argv: string[], out: Out, err: Out): Promise<n
           return 0;
         }
         if (sub === 'cancel') {
-          const cancelled = runs.finish(run.id, 'cancelled', null, Date.now());
+          const cancelled = runs.finish(run.id, 'cancelled', null, Date.now(), resolveActor(root, by));
           if (cancelled && run.jobPid) terminateGroup(run.jobPid);
           if (json) out.write(`${JSON.stringify({ id: run.id, cancelled })}\n`);
           else out.write(cancelled ? `Cancelled run ${run.id}.\n` : `Run ${run.id} had already ended (${run.status}).\n`);
@@ -142,7 +145,8 @@ export async function runsCommand(argv: string[], out: Out, err: Out): Promise<n
           err.write(`mlops: ${message}\n`);
           return 1;
         }
-        runs.delete(run.id);
+        // Refused (run-registered) when a registered model version was made from the run.
+        runs.delete(run.id, resolveActor(root, by));
         fs.rmSync(path.join(root, '.mlops', 'runs', run.id), { recursive: true, force: true });
         if (json) out.write(`${JSON.stringify({ id: run.id, deleted: true })}\n`);
         else out.write(`Deleted run ${run.id} (its artifacts stay in the cache until mlops gc).\n`);
@@ -204,9 +208,12 @@ async function withRunStore<T>(root: string, fn: (store: StoreType, runs: RunSto
   }
 }
 
-/** Runs whose `mlops` process died become `interrupted`, and the jobs they left running are stopped. */
+/**
+ * Runs whose `mlops` process died become `interrupted`, and the jobs they left running are stopped.
+ * The audit log names MLOps as the actor: whoever runs this command only noticed it.
+ */
 function settleDeadRuns(runs: RunStoreType): void {
-  for (const dead of runs.markInterrupted(os.hostname(), isProcessRunning, Date.now())) {
+  for (const dead of runs.markInterrupted(os.hostname(), isProcessRunning, Date.now(), SYSTEM_ACTOR)) {
     if (dead.jobPid) stopOrphanedJob(dead.jobPid, dead.id);
   }
 }

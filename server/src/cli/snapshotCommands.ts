@@ -5,7 +5,9 @@
  * (`{"error":{"code":...,"message":...,"path":...}}`, exit 1); the message also goes to stderr.
  * The project root is the nearest ancestor of the current directory with `.mlops/` or `.git/`.
  */
-import * as fs from 'fs';
+import { resolveActor } from '../core/audit/actor';
+import type { AuditEntryInput } from '../core/audit/auditLog';
+import { auditAfterWrite, checkoutChanged, snapshotCheckedOut, snapshotCreated } from '../core/audit/snapshotAudit';
 import { checkout } from '../core/snapshots/checkout';
 import { diffSnapshotRefs, SnapshotDiff } from '../core/snapshots/diff';
 import { gc, GcReport, pointerFileRoots, RootProvider } from '../core/snapshots/gc';
@@ -18,31 +20,39 @@ import { pull, push } from '../core/snapshots/remote';
 import { snapshot } from '../core/snapshots/snapshot';
 import { snapshotStatus, SnapshotStatus } from '../core/snapshots/status';
 import { verifyCache, VerifyReport } from '../core/snapshots/verify';
-import { parseArgs, UsageError } from './args';
+import { optionValue, parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
 
-export const SNAPSHOT_USAGE = 'mlops snapshot PATH [--message M] [--progress] [--json]';
-export const CHECKOUT_USAGE = 'mlops checkout PATH [--force] [--json]';
+export const SNAPSHOT_USAGE = 'mlops snapshot PATH [--message M] [--progress] [--by USER] [--json]';
+export const CHECKOUT_USAGE = 'mlops checkout PATH [--force] [--by USER] [--json]';
 export const SNAPSHOTS_LIST_USAGE = 'mlops snapshots list [--json]';
 export const SNAPSHOTS_DIFF_USAGE = 'mlops snapshots diff A B [--json]';
 export const STATUS_USAGE = 'mlops status [--json]';
 export const VERIFY_USAGE = 'mlops verify [--progress] [--json]';
-export const GC_USAGE = 'mlops gc [--dry-run] [--json]';
-export const PUSH_USAGE = 'mlops push [--remote NAME] [--json]';
-export const PULL_USAGE = 'mlops pull [--remote NAME] [--json]';
+export const GC_USAGE = 'mlops gc [--dry-run] [--by USER] [--json]';
+export const PUSH_USAGE = 'mlops push [--remote NAME] [--by USER] [--json]';
+export const PULL_USAGE = 'mlops pull [--remote NAME] [--by USER] [--json]';
 
 type Out = NodeJS.WritableStream;
 
+/** Appends the audit entry of a change the command has just made to files (core/audit/snapshotAudit.ts). */
+type AuditRecorder = (entry: AuditEntryInput) => void;
+
 export async function snapshotCommand(argv: string[], out: Out, err: Out): Promise<number> {
-  const { positionals, options } = parseArgs(argv, new Set(['message']));
-  checkOptions(options, ['message', 'progress', 'json']);
+  const { positionals, options } = parseArgs(argv, new Set(['message', 'by']));
+  checkOptions(options, ['message', 'progress', 'by', 'json']);
   const json = options.has('json');
   if (positionals.length !== 1) throw new UsageError(`snapshot needs exactly one PATH (got ${positionals.length})`);
-  const message = options.get('message');
-  if (message === true) throw new UsageError('--message needs a value');
+  const message = optionValue(options, 'message');
+  const by = optionValue(options, 'by');
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(process.cwd());
-    const r = await withHashCache(root, err, (cache) => snapshot({ root, target: positionals[0], cache, message, onProgress: options.has('progress') ? progressLines(err) : undefined }));
+    const r = await withHashCache(root, err, async (cache, record) => {
+      const taken = await snapshot({ root, target: positionals[0], cache, message, onProgress: options.has('progress') ? progressLines(err) : undefined });
+      // An unchanged pointer file means the same snapshot as before: nothing changed to record.
+      if (taken.pointerWritten) record(snapshotCreated(root, resolveActor(root, by), taken, message));
+      return taken;
+    });
     if (json) out.write(`${JSON.stringify({ id: r.id, files: r.files, size: r.size, stored: r.stored })}\n`);
     else {
       out.write(`Snapshot ${r.id} of ${displayPath(r.pointerFile.slice(0, -'.snapshot'.length))}: ${r.files} file(s), ${formatBytes(r.size)}, ${r.stored} new object(s).\n`);
@@ -53,13 +63,18 @@ export async function snapshotCommand(argv: string[], out: Out, err: Out): Promi
 }
 
 export async function checkoutCommand(argv: string[], out: Out, err: Out): Promise<number> {
-  const { positionals, options } = parseArgs(argv, new Set());
-  checkOptions(options, ['force', 'json']);
+  const { positionals, options } = parseArgs(argv, new Set(['by']));
+  checkOptions(options, ['force', 'by', 'json']);
   const json = options.has('json');
   if (positionals.length !== 1) throw new UsageError(`checkout needs exactly one PATH (got ${positionals.length})`);
+  const by = optionValue(options, 'by');
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(process.cwd());
-    const r = await withHashCache(root, err, (cache) => checkout({ root, target: positionals[0], cache, force: options.has('force') }));
+    const r = await withHashCache(root, err, async (cache, record) => {
+      const restored = await checkout({ root, target: positionals[0], cache, force: options.has('force') });
+      if (checkoutChanged(restored)) record(snapshotCheckedOut(root, resolveActor(root, by), restored));
+      return restored;
+    });
     if (json) out.write(`${JSON.stringify({ id: r.id, path: displayPath(r.path), files: r.files, written: r.written, removed: r.removed, unchanged: r.unchanged, modesChanged: r.modesChanged })}\n`);
     else out.write(`Checked out ${r.id} into ${displayPath(r.path)}: ${r.written} file(s) written, ${r.removed} removed, ${r.unchanged} unchanged.\n`);
     return 0;
@@ -123,13 +138,23 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
 }
 
 export async function gcCommand(argv: string[], out: Out, err: Out): Promise<number> {
-  const { positionals, options } = parseArgs(argv, new Set());
-  checkOptions(options, ['dry-run', 'json']);
+  const { positionals, options } = parseArgs(argv, new Set(['by']));
+  checkOptions(options, ['dry-run', 'by', 'json']);
   const json = options.has('json');
   if (positionals.length) throw new UsageError('gc takes no PATH: it cleans the whole cache');
+  const by = optionValue(options, 'by');
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(process.cwd());
-    const r = await withReferenceProviders(root, async (providers) => gc({ root, dryRun: options.has('dry-run'), providers }));
+    const r = await withReferenceProviders(root, async (providers, record) => {
+      const collected = gc({ root, dryRun: options.has('dry-run'), providers });
+      if (!collected.dryRun && collected.removed + collected.temporaryFiles > 0) {
+        record({
+          actor: resolveActor(root, by), action: 'cache.gc', entity: 'cache:local',
+          details: { objects: collected.removed, bytes: collected.bytes, temporaryFiles: collected.temporaryFiles, temporaryBytes: collected.temporaryBytes },
+        });
+      }
+      return collected;
+    });
     out.write(json ? `${JSON.stringify(r)}\n` : formatGc(r));
     return 0;
   });
@@ -144,15 +169,19 @@ export function pullCommand(argv: string[], out: Out, err: Out): Promise<number>
 }
 
 async function transferCommand(which: 'push' | 'pull', argv: string[], out: Out, err: Out): Promise<number> {
-  const { positionals, options } = parseArgs(argv, new Set(['remote']));
-  checkOptions(options, ['remote', 'json']);
+  const { positionals, options } = parseArgs(argv, new Set(['remote', 'by']));
+  checkOptions(options, ['remote', 'by', 'json']);
   const json = options.has('json');
   if (positionals.length) throw new UsageError(`${which} takes no PATH: it moves the objects of every pointer file`);
-  const remote = options.get('remote');
-  if (remote === true) throw new UsageError('--remote needs a value');
+  const remote = optionValue(options, 'remote');
+  const by = optionValue(options, 'by');
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(process.cwd());
-    const r = await withReferenceProviders(root, async (providers) => (which === 'push' ? push : pull)({ root, remote, providers }));
+    const r = await withReferenceProviders(root, async (providers, record) => {
+      const moved = (which === 'push' ? push : pull)({ root, remote, providers });
+      if (moved.count) record({ actor: resolveActor(root, by), action: `cache.${which}`, entity: `remote:${moved.remote}`, details: { objects: moved.count, bytes: moved.bytes, skipped: moved.skipped } });
+      return moved;
+    });
     const key = which === 'push' ? 'pushed' : 'pulled';
     if (json) out.write(`${JSON.stringify({ [key]: r.count, bytes: r.bytes, skipped: r.skipped })}\n`);
     else out.write(`${which === 'push' ? 'Pushed' : 'Pulled'} ${r.count} object(s), ${formatBytes(r.bytes)} ${which === 'push' ? 'to' : 'from'} remote '${r.remote}'; ${r.skipped} already there.\n`);
@@ -162,40 +191,44 @@ async function transferCommand(which: 'push' | 'pull', argv: string[], out: Out,
 
 /**
  * The SQLite stat cache of the project (.mlops/mlops.db), loaded lazily so that the commands that do
- * not need it (validate) never load the native module. When it cannot be opened the command still
- * works, reading every file, and says so.
+ * not need it (validate) never load the native module, and the audit log of the same database.
+ * When it cannot be opened the command still works, reading every file, and says so, as it says
+ * that its change is not in the audit log.
  */
-async function withHashCache<T>(root: string, err: Out, fn: (cache: HashCache) => Promise<T>): Promise<T> {
+async function withHashCache<T>(root: string, err: Out, fn: (cache: HashCache, record: AuditRecorder) => Promise<T>): Promise<T> {
   let close: (() => void) | undefined;
   let cache: HashCache;
+  let record: AuditRecorder;
   try {
     const { Store } = await import('../core/store/store');
     const { StatCache } = await import('../core/store/statCache');
     const store = Store.open(root);
     close = () => store.close();
     cache = new StatCache(store);
+    record = (entry) => auditAfterWrite(store, entry);
   } catch (e) {
     err.write(`mlops: warning: the stat cache is unavailable, every file will be read (${e instanceof Error ? e.message : String(e)})\n`);
     cache = new MemoryHashCache();
+    record = (entry) => err.write(`mlops: warning: ${entry.action} of ${entry.entity} is not in the audit log: the database could not be opened (above)\n`);
   }
   try {
-    return await fn(cache);
+    return await fn(cache, record);
   } finally {
     close?.();
   }
 }
 
 /**
- * What keeps objects alive: the pointer files and, once the project has a database, its runs. A
- * database that exists but cannot be opened is an error (gc must never guess its references).
+ * What keeps objects alive: the pointer files and the runs of the project's database, whose audit
+ * log records what gc, push and pull change. The database is created when there is none yet; one
+ * that cannot be opened is an error (gc must never guess its references).
  */
-async function withReferenceProviders<T>(root: string, fn: (providers: RootProvider[]) => Promise<T>): Promise<T> {
+async function withReferenceProviders<T>(root: string, fn: (providers: RootProvider[], record: AuditRecorder) => Promise<T>): Promise<T> {
   const { Store } = await import('../core/store/store');
-  if (!fs.existsSync(Store.pathFor(root))) return fn([pointerFileRoots]);
   const { runRoots } = await import('../core/runs/runRoots');
   const store = Store.open(root);
   try {
-    return await fn([pointerFileRoots, runRoots(store)]);
+    return await fn([pointerFileRoots, runRoots(store)], (entry) => auditAfterWrite(store, entry));
   } finally {
     store.close();
   }

@@ -6,29 +6,32 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { resolveActor } from '../core/audit/actor';
 import type { SweepReport, TrialParams } from '../core/runs/sweep';
 import { findProjectRoot } from '../core/workspace/projectRoot';
-import { parseArgs, UsageError } from './args';
+import { optionValue, parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
 import { cancelOnSignals, STOP_WITH_STDIN } from './interrupts';
 
-export const SWEEP_USAGE = 'mlops sweep [--stage S] [--parallel N] [--seed N] [--pipeline FILE] [--json]';
+export const SWEEP_USAGE = 'mlops sweep [--stage S] [--parallel N] [--seed N] [--pipeline FILE] [--by USER] [--json]';
 
 type Out = NodeJS.WritableStream;
 
 export async function sweepCommand(argv: string[], out: Out, err: Out): Promise<number> {
-  const { positionals, options } = parseArgs(argv, new Set(['stage', 'parallel', 'seed', 'pipeline']));
-  checkOptions(options, ['stage', 'parallel', 'seed', 'pipeline', 'json', STOP_WITH_STDIN]);
+  const { positionals, options } = parseArgs(argv, new Set(['stage', 'parallel', 'seed', 'pipeline', 'by']));
+  checkOptions(options, ['stage', 'parallel', 'seed', 'pipeline', 'by', 'json', STOP_WITH_STDIN]);
   const json = options.has('json');
   if (positionals.length) throw new UsageError(`sweep takes no positional argument (got ${positionals.join(' ')}); the stage is --stage S`);
-  const stage = valued(options, 'stage');
+  const stage = optionValue(options, 'stage');
   const parallel = wholeNumber(options, 'parallel', /^[1-9]\d*$/, 'a number of trials at once, at least 1');
   const seed = wholeNumber(options, 'seed', /^-?\d+$/, 'a whole number');
-  const pipelineFile = path.resolve(valued(options, 'pipeline') ?? 'pipeline.yaml');
+  const pipelineFile = path.resolve(optionValue(options, 'pipeline') ?? 'pipeline.yaml');
+  const by = optionValue(options, 'by');
   if (!fs.existsSync(pipelineFile)) throw new UsageError(`${path.relative(process.cwd(), pipelineFile) || pipelineFile}: no such pipeline file (give one with --pipeline FILE)`);
 
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(path.dirname(pipelineFile));
+    const actor = resolveActor(root, by);
     const { Store } = await import('../core/store/store');
     const { StatCache } = await import('../core/store/statCache');
     const { runSweep, SweepError } = await import('../core/runs/sweep');
@@ -41,7 +44,7 @@ export async function sweepCommand(argv: string[], out: Out, err: Out): Promise<
       let report: SweepReport;
       try {
         report = await runSweep({
-          root, store, pipelineFile, stage, parallel, seed, cache: new StatCache(store), signal: abort.signal,
+          root, store, pipelineFile, stage, actor, parallel, seed, cache: new StatCache(store), signal: abort.signal,
           onStart: (e) => {
             total = e.trials.length;
             metric = e.metric;
@@ -69,14 +72,8 @@ export async function sweepCommand(argv: string[], out: Out, err: Out): Promise<
   });
 }
 
-function valued(options: Map<string, string | true>, name: string): string | undefined {
-  const v = options.get(name);
-  if (v === true) throw new UsageError(`--${name} needs a value`);
-  return v;
-}
-
 function wholeNumber(options: Map<string, string | true>, name: string, pattern: RegExp, what: string): number | undefined {
-  const v = valued(options, name);
+  const v = optionValue(options, name);
   if (v === undefined) return undefined;
   if (!pattern.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--${name} needs ${what} (got '${v}')`);
   return Number(v);

@@ -15,6 +15,7 @@ import { documentSymbols } from './documentSymbols';
 import { guarded } from './guard';
 import { hover } from './hover';
 import { ServerWorkspace, uriToPath } from './serverWorkspace';
+import { registerRegistryRequests } from './registry';
 import { registerRunRequests } from './runs';
 import { registerSnapshotRequests } from './snapshots';
 import { validateWorkspace } from './validateWorkspace';
@@ -137,6 +138,7 @@ export function startLanguageServer(connection: Connection): void {
   connection.onRequest(ValidateWorkspaceRequest, async () => validateWorkspace(workspace, diagnostics));
   registerSnapshotRequests(connection, workspace);
   const runs = registerRunRequests(connection, workspace);
+  registerRegistryRequests(connection, workspace, runs);
   connection.onShutdown(() => runs.dispose());
   connection.onCodeLens(guarded(connection, 'code lenses', [], (params) => {
     const doc = documents.get(params.textDocument.uri);

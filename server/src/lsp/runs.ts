@@ -14,7 +14,7 @@ import { Connection, LSPErrorCodes, ResponseError } from 'vscode-languageserver/
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import {
   BackgroundCommandEndedNotification, CancelRunRequest, DeleteRunRequest, ListRunsRequest, ReproduceRunRequest, RunDetails, RunDetailsRequest, RunItem,
-  RunsChangedNotification, ShowCommitRequest, StartRunRequest, StartSweepRequest,
+  StoreChangedNotification, ShowCommitRequest, StartRunRequest, StartSweepRequest,
 } from '../protocol';
 import { CLI_SCRIPT, runCliJson } from './cliProcess';
 import { ServerWorkspace } from './serverWorkspace';
@@ -22,8 +22,8 @@ import { ServerWorkspace } from './serverWorkspace';
 const CHANGE_DEBOUNCE_MS = 250;
 const LIST_LIMIT = '200';
 
-export function registerRunRequests(connection: Connection, workspace: ServerWorkspace): { dispose(): void } {
-  const watcher = new StoreWatcher(() => void connection.sendNotification(RunsChangedNotification, {}));
+export function registerRunRequests(connection: Connection, workspace: ServerWorkspace): StoreWatcher {
+  const watcher = new StoreWatcher(() => void connection.sendNotification(StoreChangedNotification, {}));
   const projects = (): string[] => {
     const roots = [...new Set(workspace.roots.map((r) => findProjectRoot(r)))];
     for (const root of roots) watcher.watch(root);
@@ -184,7 +184,7 @@ function gitShow(root: string, commit: string): Promise<string> {
  * event only counts when the database's contents may have changed (the size or mtime of mlops.db,
  * or of a non-empty -wal), else every listing would cause the next one.
  */
-class StoreWatcher {
+export class StoreWatcher {
   private readonly watchers = new Map<string, fs.FSWatcher>();
   private readonly fingerprints = new Map<string, string>();
   private readonly pending = new Set<string>();

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { MlopsApi } from '../../../client/src/extension';
+import type { ApproveResult, ModelVersionItem, TransitionResult } from '../../../server/src/protocol';
 
 const EXTENSION_ID = 'mlops-workbench.mlops-workbench';
 const SOURCE = 'mlops';
@@ -320,5 +321,57 @@ describe('MLOps Workbench in a real VS Code', function () {
     assert.ok(panel, 'a compare page opened');
     assert.strictEqual(panel.title, 'Compare 3 runs');
     panel.dispose();
+  });
+
+  it('registers the train run of a pipeline run, requests Production as one user and approves as two others: the version becomes Production', async function () {
+    this.timeout(180_000);
+    const config = vscode.workspace.getConfiguration('mlops');
+    const actAs = (user: string): Thenable<void> => config.update('user', user, vscode.ConfigurationTarget.Global);
+    // Undo the snapshot tests' edits of data/raw: with the sample's own data every gate passes.
+    const raw = path.join(workspaceRoot().fsPath, 'data', 'raw');
+    fs.rmSync(path.join(raw, 'late-arrivals.csv'), { force: true });
+    fs.copyFileSync(path.join(REPO, 'sample', 'data', 'raw', 'applications.csv'), path.join(raw, 'applications.csv'));
+    assert.strictEqual(await vscode.commands.executeCommand('mlops.runPipeline', fileUri('pipeline.yaml').fsPath), true, 'the pipeline started');
+    const evaluated = (items: Awaited<ReturnType<MlopsApi['runsView']>>): boolean => items.some((x) => x.run?.stage === 'evaluate' && x.run.status === 'completed');
+    let runs = await api.runsView();
+    for (let i = 0; i < 1500 && !evaluated(runs); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      runs = await api.runsView();
+    }
+    const train = runs.find((x) => x.run?.stage === 'train' && !x.run.sweepId && x.run.status === 'completed');
+    assert.ok(train?.run, `a train run of the pipeline: ${JSON.stringify(runs.map((x) => x.label))}`);
+
+    await actAs('alice@example.eu');
+    const registered = await vscode.commands.executeCommand<ModelVersionItem>('mlops.registerModelVersion', { run: train.run });
+    assert.ok(registered, 'registered');
+    assert.deepEqual([registered.model, registered.version, registered.stage, registered.gatesPassed, registered.createdBy], ['grant-fraud', 1, 'None', true, 'alice@example.eu'], JSON.stringify(registered.gates));
+    const versionItem = async (): Promise<Awaited<ReturnType<MlopsApi['registryView']>>[number]> => {
+      const item = (await api.registryView()).find((x) => x.version?.version === 1);
+      assert.ok(item, 'v1 is in the Model Registry view');
+      return item;
+    };
+    assert.strictEqual((await versionItem()).description, 'None');
+
+    const requested = await vscode.commands.executeCommand<TransitionResult>('mlops.requestPromotion', await versionItem(), 'Production', 'review passed');
+    assert.strictEqual(requested?.applied, false, 'Production waits for approvals');
+    let item = await versionItem();
+    assert.strictEqual(item.description, 'None · → Production: 0/2 approvals');
+    assert.strictEqual(item.contextValue, 'version-None-pending');
+
+    // The requester cannot approve; two others can.
+    assert.strictEqual(await vscode.commands.executeCommand('mlops.approveTransition', item, 'mine'), undefined, 'self-approval is refused');
+    await actAs('bob@example.eu');
+    const first = await vscode.commands.executeCommand<ApproveResult>('mlops.approveTransition', await versionItem(), 'checked the gates');
+    assert.deepEqual([first?.applied, first?.request.approvals.length], [false, 1]);
+    assert.strictEqual((await versionItem()).description, 'None · → Production: 1/2 approvals');
+    await actAs('carol@example.eu');
+    const second = await vscode.commands.executeCommand<ApproveResult>('mlops.approveTransition', await versionItem(), 'fairness reviewed');
+    assert.deepEqual([second?.applied, second?.version?.stage], [true, 'Production']);
+    item = await versionItem();
+    assert.strictEqual(item.description, 'Production', 'the badge changed');
+    assert.strictEqual(item.contextValue, 'version-Production');
+    const model = (await api.registryView()).find((x) => x.contextValue === 'model');
+    assert.strictEqual(model?.description, '1 version · Production v1 · high risk');
+    await actAs('');
   });
 });

@@ -2,13 +2,17 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { NewRun, RunStore } from '../../../server/src/core/runs/runStore';
+import { SYSTEM_ACTOR } from '../../../server/src/core/audit/auditLog';
+import { auditEntries } from '../../../server/src/core/audit/export';
+import { verifyAuditChain } from '../../../server/src/core/audit/verify';
+import { NewRun, RunRegisteredError, RunStore } from '../../../server/src/core/runs/runStore';
 import { Store } from '../../../server/src/core/store/store';
 import { removeTempDirs, runNode, tempProject } from '../store/storeTestUtil';
 
 after(removeTempDirs);
 
 const RUN_STORE_JS = path.resolve(__dirname, '../../../server/src/core/runs/runStore.js');
+const ACTOR = 'ana@example.eu';
 
 function newRun(id: string, over: Partial<NewRun> = {}): NewRun {
   return {
@@ -18,11 +22,11 @@ function newRun(id: string, over: Partial<NewRun> = {}): NewRun {
   };
 }
 
-function withRuns(fn: (runs: RunStore, root: string) => void): void {
+function withRuns(fn: (runs: RunStore, root: string, store: Store) => void): void {
   const root = tempProject('runs');
   const store = Store.open(root);
   try {
-    fn(new RunStore(store), root);
+    fn(new RunStore(store), root, store);
   } finally {
     store.close();
   }
@@ -30,8 +34,8 @@ function withRuns(fn: (runs: RunStore, root: string) => void): void {
 
 describe('RunStore', () => {
   test('a run is stored with its four ingredients and read back by id or unique prefix', () => withRuns((runs) => {
-    runs.create(newRun('3f2a1b0c9d8e'));
-    runs.create(newRun('3f2b00000000', { startedAt: 1_700_000_000_500 }));
+    runs.create(newRun('3f2a1b0c9d8e'), ACTOR);
+    runs.create(newRun('3f2b00000000', { startedAt: 1_700_000_000_500 }), ACTOR);
     const r = runs.get('3f2a');
     assert.ok(r);
     assert.equal(r.id, '3f2a1b0c9d8e');
@@ -46,7 +50,7 @@ describe('RunStore', () => {
   }));
 
   test('metric batches keep last (highest step), min, max and count per series', () => withRuns((runs) => {
-    runs.create(newRun('r1'));
+    runs.create(newRun('r1'), ACTOR);
     runs.appendMetrics('r1', [
       { name: 'loss', value: 0.9, step: 0, time: 1 }, { name: 'loss', value: 0.5, step: 1, time: 2 }, { name: 'acc', value: 0.7, step: 0, time: 2 },
     ]);
@@ -58,7 +62,7 @@ describe('RunStore', () => {
   }));
 
   test('a batch with several points per series: last of the highest step (a tie goes to the later point), out-of-order steps, min, max, count', () => withRuns((runs) => {
-    runs.create(newRun('r1'));
+    runs.create(newRun('r1'), ACTOR);
     runs.appendMetrics('r1', [
       { name: 'loss', value: 1, step: 5, time: 1 }, { name: 'acc', value: 0.5, step: 0, time: 1 }, { name: 'loss', value: 2, step: 3, time: 2 },
       { name: 'loss', value: 3, step: 5, time: 3 }, { name: 'loss', value: 0.5, step: 4, time: 4 },
@@ -74,7 +78,7 @@ describe('RunStore', () => {
   }));
 
   test('a large batch (several multi-row inserts and a remainder) stores every point once, in order', () => withRuns((runs) => {
-    runs.create(newRun('r1'));
+    runs.create(newRun('r1'), ACTOR);
     const names = ['loss', 'acc', 'lr'];
     // Two points per step and name: ties to be kept in the order they were logged.
     const points = Array.from({ length: 1001 }, (_, i) => ({ name: names[i % 3], value: i / 7, step: Math.floor(i / 6), time: i }));
@@ -88,7 +92,7 @@ describe('RunStore', () => {
   }));
 
   test('a failing batch stores nothing of itself: points and latest values stay together', () => withRuns((runs) => {
-    runs.create(newRun('r1'));
+    runs.create(newRun('r1'), ACTOR);
     runs.appendMetrics('r1', [{ name: 'loss', value: 1, step: 0, time: 1 }]);
     const bad = Array.from({ length: 300 }, (_, i) => ({ name: 'loss', value: i === 299 ? Number.NaN : i, step: i + 1, time: 2 }));
     assert.throws(() => runs.appendMetrics('r1', bad));
@@ -97,9 +101,9 @@ describe('RunStore', () => {
   }));
 
   test('list and get give metric values bit for bit, any metric name, and undefined for what a run does not have', () => withRuns((runs) => {
-    runs.create(newRun('r1', { sweepId: 's1' }));
-    runs.create(newRun('r2', { startedAt: 1_700_000_000_001 }));
-    runs.finish('r1', 'failed', 3, 1_700_000_000_100);
+    runs.create(newRun('r1', { sweepId: 's1' }), ACTOR);
+    runs.create(newRun('r2', { startedAt: 1_700_000_000_001 }), ACTOR);
+    runs.finish('r1', 'failed', 3, 1_700_000_000_100, ACTOR);
     const values = [1 / 3, 0.1 + 0.2, 5e-324, 1.7976931348623157e308, -1e-300, 123456789.12345679, 2 ** 53, -0.5];
     const names = ['loss', 'val/"top-1" acc', 'naïve ∑ 🎯', 'back\\slash'];
     const valueOf = (k: number, step: number): number => (k % 2 ? -values[step] : values[step]);
@@ -119,27 +123,27 @@ describe('RunStore', () => {
   }));
 
   test('finish ends a running run once: a cancelled run keeps its status when the process exits later', () => withRuns((runs) => {
-    runs.create(newRun('r1'));
-    assert.equal(runs.finish('r1', 'cancelled', null, 10), true);
-    assert.equal(runs.finish('r1', 'failed', 143, 11), false);
+    runs.create(newRun('r1'), ACTOR);
+    assert.equal(runs.finish('r1', 'cancelled', null, 10, ACTOR), true);
+    assert.equal(runs.finish('r1', 'failed', 143, 11, ACTOR), false);
     const r = runs.get('r1')!;
     assert.deepEqual([r.status, r.exitCode, r.endedAt], ['cancelled', undefined, 10]);
   }));
 
   test('runs left running by a dead process on this host become interrupted; live ones and other hosts stay', () => withRuns((runs) => {
-    runs.create(newRun('dead', { pid: 11 }));
+    runs.create(newRun('dead', { pid: 11 }), ACTOR);
     runs.setJobPid('dead', 33);
-    runs.create(newRun('alive', { pid: 22 }));
-    runs.create(newRun('elsewhere', { pid: 11, host: 'other' }));
-    runs.create(newRun('done', { pid: 11 }));
-    runs.finish('done', 'completed', 0, 5);
-    assert.deepEqual(runs.markInterrupted('here', (pid) => pid === 22, 99), [{ id: 'dead', jobPid: 33 }]);
+    runs.create(newRun('alive', { pid: 22 }), ACTOR);
+    runs.create(newRun('elsewhere', { pid: 11, host: 'other' }), ACTOR);
+    runs.create(newRun('done', { pid: 11 }), ACTOR);
+    runs.finish('done', 'completed', 0, 5, ACTOR);
+    assert.deepEqual(runs.markInterrupted('here', (pid) => pid === 22, 99, SYSTEM_ACTOR), [{ id: 'dead', jobPid: 33 }]);
     assert.deepEqual(['dead', 'alive', 'elsewhere', 'done'].map((id) => runs.get(id)!.status), ['interrupted', 'running', 'running', 'completed']);
     assert.equal(runs.get('dead')!.endedAt, 99);
   }));
 
   test('list filters by stage and sweep, limits, and carries the latest metrics; delete removes points and artifacts', () => withRuns((runs) => {
-    for (let i = 0; i < 5; i++) runs.create(newRun(`r${i}`, { stage: i % 2 ? 'prepare' : 'train', sweepId: i < 2 ? 's1' : undefined, startedAt: 1000 + i }));
+    for (let i = 0; i < 5; i++) runs.create(newRun(`r${i}`, { stage: i % 2 ? 'prepare' : 'train', sweepId: i < 2 ? 's1' : undefined, startedAt: 1000 + i }), ACTOR);
     runs.appendMetrics('r4', [{ name: 'loss', value: 0.1, step: 0, time: 1 }]);
     runs.addArtifacts('r4', [{ path: 'model.json', sha256: 'e'.repeat(64), size: 12 }]);
     assert.deepEqual(runs.list({ stage: 'train' }).map((r) => r.id), ['r4', 'r2', 'r0']);
@@ -147,19 +151,19 @@ describe('RunStore', () => {
     assert.deepEqual(runs.list({ limit: 2 }).map((r) => r.id), ['r4', 'r3']);
     assert.equal(runs.list({ limit: 1 })[0].metrics.loss.last, 0.1);
     assert.deepEqual(runs.get('r4')!.artifacts, [{ path: 'model.json', sha256: 'e'.repeat(64), size: 12 }]);
-    assert.equal(runs.delete('r4'), true);
+    assert.equal(runs.delete('r4', ACTOR), true);
     assert.equal(runs.get('r4'), undefined);
     assert.deepEqual(runs.series('r4', 'loss'), []);
   }));
 
   test('the last completed run with the same inputs is found (the repro skip); other inputs are not', () => withRuns((runs) => {
-    runs.create(newRun('old', { inputsHash: 'x', startedAt: 1 }));
-    runs.finish('old', 'completed', 0, 2);
-    runs.create(newRun('failed', { inputsHash: 'x', startedAt: 3 }));
-    runs.finish('failed', 'failed', 1, 4);
+    runs.create(newRun('old', { inputsHash: 'x', startedAt: 1 }), ACTOR);
+    runs.finish('old', 'completed', 0, 2, ACTOR);
+    runs.create(newRun('failed', { inputsHash: 'x', startedAt: 3 }), ACTOR);
+    runs.finish('failed', 'failed', 1, 4, ACTOR);
     assert.equal(runs.lastCompletedWithInputs('pipeline.yaml', 'train', 'x')?.id, 'old');
-    runs.create(newRun('newer', { inputsHash: 'y', startedAt: 5 }));
-    runs.finish('newer', 'completed', 0, 6);
+    runs.create(newRun('newer', { inputsHash: 'y', startedAt: 5 }), ACTOR);
+    runs.finish('newer', 'completed', 0, 6, ACTOR);
     assert.equal(runs.lastCompletedWithInputs('pipeline.yaml', 'train', 'x'), undefined, 'the latest completed run had other inputs');
   }));
 
@@ -167,7 +171,7 @@ describe('RunStore', () => {
     const root = tempProject('runs-concurrent');
     const setup = Store.open(root);
     const runs = new RunStore(setup);
-    for (let w = 0; w < 4; w++) runs.create(newRun(`w${w}`));
+    for (let w = 0; w < 4; w++) runs.create(newRun(`w${w}`), ACTOR);
     setup.close();
     const writer = `
       const { Store } = require(process.env.STORE_JS);
@@ -213,4 +217,56 @@ describe('RunStore', () => {
       store.close();
     }
   });
+});
+
+describe('RunStore: audit entries', () => {
+  test('create, end and delete each record their entry (actor, run entity, what changed); the chain verifies', () => withRuns((runs, _root, store) => {
+    runs.create(newRun('r1', { sweepId: 's1' }), ACTOR);
+    runs.appendMetrics('r1', [{ name: 'loss', value: 1, step: 0, time: 1 }, { name: 'loss', value: 0.5, step: 1, time: 2 }, { name: 'acc', value: 0.7, step: 0, time: 2 }]);
+    runs.addArtifacts('r1', [{ path: 'model.json', sha256: 'e'.repeat(64), size: 12 }]);
+    runs.finish('r1', 'completed', 0, 1_700_000_000_100, 'ci-bot');
+    assert.equal(runs.finish('r1', 'failed', 1, 1_700_000_000_200, ACTOR), false);
+    assert.equal(runs.delete('r1', 'bo@example.eu'), true);
+    assert.equal(runs.delete('r1', ACTOR), false, 'nothing to delete, nothing recorded');
+    const entries = [...auditEntries(store.db)];
+    assert.deepEqual(entries.map((e) => [e.seq, e.action, e.entity, e.actor]), [
+      [1, 'run.create', 'run:r1', ACTOR], [2, 'run.end', 'run:r1', 'ci-bot'], [3, 'run.delete', 'run:r1', 'bo@example.eu'],
+    ]);
+    assert.deepEqual(entries[0].details, {
+      pipeline: 'grant-fraud', pipelineFile: 'pipeline.yaml', stage: 'train', sweepId: 's1', paramsHash: 'p'.repeat(64), data: { train: `sha256:${'d'.repeat(64)}` },
+      gitCommit: 'a'.repeat(40), gitDirty: false, executor: 'local', command: 'node src/train.js',
+    });
+    assert.deepEqual(entries[1].details, { status: 'completed', exitCode: 0, points: 3, artifacts: 1 }, 'metric points are counted at the end, not audited one by one');
+    assert.deepEqual(entries[2].details, {
+      pipelineFile: 'pipeline.yaml', stage: 'train', status: 'completed', startedAt: new Date(1_700_000_000_000).toISOString(), paramsHash: 'p'.repeat(64),
+      data: { train: `sha256:${'d'.repeat(64)}` }, gitCommit: 'a'.repeat(40), artifacts: 1,
+    });
+    assert.equal(verifyAuditChain(store.db).ok, true);
+  }));
+
+  test('a run found interrupted is ended by the actor given (MLOps itself), with the reason', () => withRuns((runs, _root, store) => {
+    runs.create(newRun('dead', { pid: 11 }), ACTOR);
+    runs.markInterrupted('here', () => false, 99, SYSTEM_ACTOR);
+    const [, end] = [...auditEntries(store.db)];
+    assert.deepEqual([end.action, end.actor, end.details], ['run.end', 'mlops', { status: 'interrupted', exitCode: null, reason: 'the process that ran it (pid 11 on here) had ended', points: 0, artifacts: 0 }]);
+  }));
+
+  test('a run a registered model version was made from is not deleted, and nothing is recorded', () => withRuns((runs, _root, store) => {
+    runs.create(newRun('r1'), ACTOR);
+    runs.finish('r1', 'completed', 0, 5, ACTOR);
+    store.transaction((db) => {
+      db.prepare("INSERT INTO models (name, pipeline_file, created_at, created_by) VALUES ('grant-fraud', 'pipeline.yaml', 1, 'x')").run();
+      db.prepare("INSERT INTO model_versions (model, version, run_id, artifact_path, artifact_sha256, artifact_size, created_at, created_by, gates, gates_passed) VALUES ('grant-fraud', 3, 'r1', 'model.json', ?, 12, 1, 'x', '[]', 1)").run('e'.repeat(64));
+    });
+    assert.throws(() => runs.delete('r1', ACTOR), (e: unknown) => e instanceof RunRegisteredError && e.code === 'run-registered' && /grant-fraud\/3/.test(e.message));
+    assert.equal(runs.get('r1')?.status, 'completed');
+    assert.deepEqual([...auditEntries(store.db)].map((e) => e.action), ['run.create', 'run.end']);
+  }));
+
+  test('a change whose audit entry cannot be written is not made: the two share one transaction', () => withRuns((runs, _root, store) => {
+    // An entry that cannot be written (here a trigger refuses every one) takes the change down with it.
+    store.db.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END");
+    assert.throws(() => runs.create(newRun('r1'), ACTOR), /audit log unavailable/);
+    assert.equal(runs.get('r1'), undefined, 'no run without its entry');
+  }));
 });

@@ -489,6 +489,13 @@ describe('deps', () => {
     assertOnly(r, [{ line: lineOf(r.text, '- src/evaluat.js'), code: 'missing-dep', severity: 'warning' }]);
   });
 
+  test('a path another stage writes (its outs, or a file under an out folder) is not missing', () => {
+    const P2 = edit(P, 'deps: [data.raw, src/prepare.js, src/common.js]', 'deps: [data.raw, src/prepare.js, models/model.json, data/features/new.csv, data/featuresX/a.csv]');
+    const r = validatePipeline(edit(edit(P2, '    outs: [models/model.json]', '    outs: [models/model.json/]'), '    outs: [data/features]', '    outs: [./data/features]'));
+    assertOnly(r, [{ line: 28, code: 'missing-dep', severity: 'warning' }]);
+    assert.equal(r.problems[0].covered, 'data/featuresX/a.csv', 'a sibling whose name only starts like an out is still missing');
+  });
+
   test('an existing directory is fine (data/raw)', () => {
     assertNoProblems(validatePipeline(edit(P, 'deps: [data.raw,', 'deps: [data/raw,')));
   });

@@ -15,6 +15,9 @@ import { canonicalJson } from '../canonicalJson';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** The actor of what MLOps does on nobody's behalf, e.g. ending as `interrupted` a run whose process is gone. */
+export const SYSTEM_ACTOR = 'mlops';
+
 export interface AuditEntryInput {
   actor: string;
   /** What happened, `area.verb`: run.create, run.end, registry.transition, audit.prune... */
@@ -36,6 +39,21 @@ export interface AuditEntry {
   prevHash: string;
   hash: string;
 }
+
+/** An audit_log row as stored, as verification and exports read it (details as its JSON text). */
+export interface AuditRow {
+  seq: number;
+  time: number;
+  actor: string;
+  action: string;
+  entity: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The columns of an AuditRow, for SELECT. */
+export const AUDIT_ROW_COLUMNS = 'seq, time, actor, action, entity, details, prev_hash, hash';
 
 /** The hash of an entry whose predecessor's hash is prevHash. */
 export function entryHash(prevHash: string, e: Pick<AuditEntry, 'seq' | 'time' | 'actor' | 'action' | 'entity' | 'details'>): string {
@@ -59,4 +77,17 @@ export function appendAudit(db: BetterSqlite3.Database, input: AuditEntryInput):
   db.prepare('INSERT INTO audit_log (seq, time, actor, action, entity, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
     .run(entry.seq, entry.time, entry.actor, entry.action, entry.entity, canonicalJson(details), entry.prevHash, entry.hash);
   return entry;
+}
+
+/** An audit operation refused; `code` says why (as the CLI's {"error":{code}} does). */
+export class AuditError extends Error {
+  constructor(
+    readonly code: 'within-retention' | 'no-retention' | 'chain-broken',
+    message: string,
+    /** The file the message is about (a pipeline.yaml without logRetentionDays). */
+    readonly path?: string,
+  ) {
+    super(message);
+    this.name = 'AuditError';
+  }
 }

@@ -16,7 +16,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkout } from '../snapshots/checkout';
+import { auditAfterWrite, snapshotCheckedOut } from '../audit/snapshotAudit';
+import { checkout, CheckoutResult } from '../snapshots/checkout';
 import { SnapshotError } from '../snapshots/errors';
 import { HashCache } from '../snapshots/hashCache';
 import { ObjectStore } from '../snapshots/objectStore';
@@ -39,6 +40,8 @@ export interface ReproduceOptions {
   store: Store;
   /** The run to reproduce (a unique id prefix will do). */
   runId: string;
+  /** Who reproduces it: the audit log records the data restored and the new run as theirs. */
+  actor: string;
   cache: HashCache;
   signal?: AbortSignal;
   onEvent?: RunStageOptions['onEvent'];
@@ -94,10 +97,10 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
   const warnings: string[] = [];
   if (original.status !== 'completed') warnings.push(`Run ${original.id} ended ${original.status}: its artifacts may be incomplete.`);
   const gitMatches = compareGit(root, original, warnings);
-  const data = await restoreData(root, pipelineFile, pipeline, original, opts.cache, warnings);
+  const data = await restoreData(root, pipelineFile, pipeline, original, opts, warnings);
 
   const outcome = await runStage({
-    root, store: opts.store, pipelineFile, stage: original.stage, overrides: paramOverrides(original.params), cache: opts.cache,
+    root, store: opts.store, pipelineFile, stage: original.stage, actor: opts.actor, overrides: paramOverrides(original.params), cache: opts.cache,
     signal: opts.signal, onEvent: opts.onEvent, now: opts.now,
   });
   const rerun = runs.get(outcome.runId)!;
@@ -141,7 +144,7 @@ function compareGit(root: string, original: RunRecord, warnings: string[]): bool
   return original.gitCommit !== undefined && now.commit === original.gitCommit && original.gitDirty === false && now.dirty === false;
 }
 
-async function restoreData(root: string, pipelineFile: string, pipeline: PipelineDoc, original: RunRecord, cache: HashCache, warnings: string[]): Promise<DatasetCheck[]> {
+async function restoreData(root: string, pipelineFile: string, pipeline: PipelineDoc, original: RunRecord, opts: ReproduceOptions, warnings: string[]): Promise<DatasetCheck[]> {
   const pipelineShown = original.pipelineFile;
   const datasets = Object.entries(original.data).map(([name, snapshot]) => {
     const entry = pipeline.data?.[name];
@@ -154,12 +157,14 @@ async function restoreData(root: string, pipelineFile: string, pipeline: Pipelin
   });
   const checks: DatasetCheck[] = [];
   for (const d of datasets) {
-    const current = fs.existsSync(d.abs) ? `sha256:${await currentContentId(root, d.abs, cache)}` : undefined;
+    const current = fs.existsSync(d.abs) ? `sha256:${await currentContentId(root, d.abs, opts.cache)}` : undefined;
     if (current === d.snapshot) {
       checks.push({ name: d.name, path: d.shown, snapshot: d.snapshot, restored: false, pointerWritten: false });
       continue;
     }
-    const pointer = await checkoutSnapshot(root, d, cache, original.id);
+    const pointer = await checkoutSnapshot(root, d, opts.cache, original.id);
+    const rewritten = pointer.written ? `; its pointer file ${pointer.previous ? `named ${pointer.previous}` : 'was missing or unreadable'} and was rewritten` : '';
+    auditAfterWrite(opts.store, snapshotCheckedOut(root, opts.actor, pointer.checkout, `restored to reproduce run ${original.id}${rewritten}`));
     checks.push({ name: d.name, path: d.shown, snapshot: d.snapshot, restored: true, pointerWritten: pointer.written });
     const was = current ? `held ${current.slice(0, 19)}…` : 'was missing';
     const before = pointer.previous ? `named ${pointer.previous.slice(0, 19)}…` : 'was missing or unreadable';
@@ -172,9 +177,9 @@ async function restoreData(root: string, pipelineFile: string, pipeline: Pipelin
 
 /**
  * Checks out `d.snapshot` into `d.abs`, first pointing its pointer file at it when it names another
- * snapshot (`previous`, undefined when there was no readable pointer).
+ * snapshot (`previous`, undefined when there was no readable pointer); `checkout` is what the checkout did.
  */
-async function checkoutSnapshot(root: string, d: { name: string; snapshot: string; abs: string; shown: string }, cache: HashCache, runId: string): Promise<{ written: boolean; previous?: string }> {
+async function checkoutSnapshot(root: string, d: { name: string; snapshot: string; abs: string; shown: string }, cache: HashCache, runId: string): Promise<{ written: boolean; previous?: string; checkout: CheckoutResult }> {
   const store = new ObjectStore(root);
   const sha256 = d.snapshot.replace(/^sha256:/, '');
   const notRestorable = (why: string): ReproduceError => new ReproduceError('data-not-restorable', `Cannot restore the dataset '${d.name}' (${d.shown}) to ${d.snapshot.slice(0, 19)}…, the snapshot run ${runId} used: ${why}`);
@@ -200,8 +205,9 @@ async function checkoutSnapshot(root: string, d: { name: string; snapshot: strin
   }
   const rewrite = named !== sha256;
   if (rewrite) writePointer(pointerFile, formatPointer(pointer, path.basename(d.abs)));
+  let restored: CheckoutResult;
   try {
-    await checkout({ root, target: d.abs, cwd: root, cache });
+    restored = await checkout({ root, target: d.abs, cwd: root, cache });
   } catch (err) {
     if (rewrite) {
       if (before === undefined) fs.rmSync(pointerFile, { force: true });
@@ -212,7 +218,7 @@ async function checkoutSnapshot(root: string, d: { name: string; snapshot: strin
     }
     throw err;
   }
-  return { written: rewrite, previous: named && `sha256:${named}` };
+  return { written: rewrite, previous: named && `sha256:${named}`, checkout: restored };
 }
 
 /** Params, command, data and environment of the rerun against the run's: each difference is a warning. */

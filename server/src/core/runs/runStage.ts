@@ -18,6 +18,7 @@ import * as fs from 'fs';
 import * as jsyaml from 'js-yaml';
 import * as os from 'os';
 import * as path from 'path';
+import { auditAfterWrite, snapshotCreated } from '../audit/snapshotAudit';
 import { canonicalJson } from '../canonicalJson';
 import { HashCache } from '../snapshots/hashCache';
 import { runHashJob } from '../snapshots/hashJobs';
@@ -46,6 +47,8 @@ export interface RunStageOptions {
   /** Absolute path of the pipeline file. */
   pipelineFile: string;
   stage: string;
+  /** Who starts the run, as the audit log records it (resolveActor). */
+  actor: string;
   /** `--set` overrides: "train.lr=0.1". */
   overrides?: string[];
   cache: HashCache;
@@ -118,7 +121,9 @@ export async function runStage(opts: RunStageOptions): Promise<RunOutcome> {
       }
       data[name] = entry.snapshot;
     } else {
-      data[name] = (await snapshot({ root, target: abs, cwd: root, cache: opts.cache })).id;
+      const taken = await snapshot({ root, target: abs, cwd: root, cache: opts.cache });
+      if (taken.pointerWritten) auditAfterWrite(opts.store, snapshotCreated(root, opts.actor, taken));
+      data[name] = taken.id;
     }
   }
 
@@ -146,7 +151,7 @@ export async function runStage(opts: RunStageOptions): Promise<RunOutcome> {
     id: runId, pipeline: pipeline.name, pipelineFile: rel(root, opts.pipelineFile), stage: opts.stage, sweepId: opts.sweepId, startedAt: now(),
     gitCommit: git.commit, gitDirty: git.dirty, paramsHash, params, data, environment: environmentOf(executor.kind), command, inputsHash,
     executor: executor.kind, host: os.hostname(), pid: process.pid,
-  });
+  }, opts.actor);
   opts.onEvent?.({ type: 'created', runId });
 
   const env: Record<string, string> = {
@@ -185,7 +190,7 @@ export async function runStage(opts: RunStageOptions): Promise<RunOutcome> {
     status = 'failed';
   }
   // A run cancelled from elsewhere (`mlops runs cancel`) is already ended: finish keeps that.
-  if (!runs.finish(runId, status, exitCode, now())) status = runs.get(runId)?.status as Exclude<RunStatus, 'running'>;
+  if (!runs.finish(runId, status, exitCode, now(), opts.actor)) status = runs.get(runId)?.status as Exclude<RunStatus, 'running'>;
   opts.onEvent?.({ type: 'ended', runId, status });
   return { runId, stage: opts.stage, status, exitCode, skipped: false };
 }

@@ -12,8 +12,13 @@
  * and SQLite costs (for a listing, more than SQLite's own work): a batch of points goes in through
  * multi-row INSERTs and one `metric_latest` upsert per series, and a listing takes each run's
  * latest metrics out as one JSON text.
+ *
+ * Each change of a run's record (created, ended, deleted) appends its audit entry in the same
+ * transaction (core/audit/auditLog.ts), by the actor the caller names. Metric points and artifacts
+ * are not audited one by one (a run may log millions of points): the run's end records how many.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { appendAudit } from '../audit/auditLog';
 import type { Store } from '../store/store';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
@@ -136,20 +141,30 @@ export class RunStore {
         steps = steps + excluded.steps`);
   }
 
-  create(run: NewRun): void {
-    this.store.transaction((db) => db.prepare(`
-      INSERT INTO runs (id, pipeline, pipeline_file, stage, sweep_id, status, started_at, git_commit, git_dirty, params_hash, params, data,
-                        environment, command, inputs_hash, executor, host, pid)
-      VALUES (@id, @pipeline, @pipelineFile, @stage, @sweepId, 'running', @startedAt, @gitCommit, @gitDirty, @paramsHash, @params, @data,
-              @environment, @command, @inputsHash, @executor, @host, @pid)`).run({
-      ...run,
-      sweepId: run.sweepId ?? null,
-      gitCommit: run.gitCommit ?? null,
-      gitDirty: run.gitDirty === undefined ? null : Number(run.gitDirty),
-      params: JSON.stringify(run.params),
-      data: JSON.stringify(run.data),
-      environment: JSON.stringify(run.environment),
-    }));
+  /** Records a new running run and its `run.create` audit entry by `actor`. */
+  create(run: NewRun, actor: string): void {
+    this.store.transaction((db) => {
+      db.prepare(`
+        INSERT INTO runs (id, pipeline, pipeline_file, stage, sweep_id, status, started_at, git_commit, git_dirty, params_hash, params, data,
+                          environment, command, inputs_hash, executor, host, pid)
+        VALUES (@id, @pipeline, @pipelineFile, @stage, @sweepId, 'running', @startedAt, @gitCommit, @gitDirty, @paramsHash, @params, @data,
+                @environment, @command, @inputsHash, @executor, @host, @pid)`).run({
+        ...run,
+        sweepId: run.sweepId ?? null,
+        gitCommit: run.gitCommit ?? null,
+        gitDirty: run.gitDirty === undefined ? null : Number(run.gitDirty),
+        params: JSON.stringify(run.params),
+        data: JSON.stringify(run.data),
+        environment: JSON.stringify(run.environment),
+      });
+      appendAudit(db, {
+        actor, action: 'run.create', entity: `run:${run.id}`,
+        details: {
+          pipeline: run.pipeline, pipelineFile: run.pipelineFile, stage: run.stage, sweepId: run.sweepId ?? null, paramsHash: run.paramsHash, data: run.data,
+          gitCommit: run.gitCommit ?? null, gitDirty: run.gitDirty ?? null, executor: run.executor, command: run.command,
+        },
+      });
+    });
   }
 
   setJobPid(id: string, jobPid: number): void {
@@ -191,23 +206,31 @@ export class RunStore {
   }
 
   /**
-   * Ends a run that is still running (a run already ended, e.g. cancelled meanwhile, keeps its
-   * status). Returns whether this call ended it.
+   * Ends a run that is still running, recording `run.end` by `actor` (a run already ended, e.g.
+   * cancelled meanwhile, keeps its status and gets no second entry). Returns whether this call ended it.
    */
-  finish(id: string, status: Exclude<RunStatus, 'running'>, exitCode: number | null, endedAt: number): boolean {
-    return this.store.transaction((db) => db.prepare("UPDATE runs SET status = ?, exit_code = ?, ended_at = ? WHERE id = ? AND status = 'running'").run(status, exitCode, endedAt, id).changes === 1);
+  finish(id: string, status: Exclude<RunStatus, 'running'>, exitCode: number | null, endedAt: number, actor: string): boolean {
+    return this.store.transaction((db) => {
+      if (db.prepare("UPDATE runs SET status = ?, exit_code = ?, ended_at = ? WHERE id = ? AND status = 'running'").run(status, exitCode, endedAt, id).changes !== 1) return false;
+      recordEnd(db, id, actor, { status, exitCode });
+      return true;
+    });
   }
 
   /**
    * Runs left `running` by a process that no longer exists on this host (the server or the CLI was
-   * killed mid-run) become `interrupted`. Returns them with their job's pid, which may still run.
+   * killed mid-run) become `interrupted`, each with its `run.end` entry by `actor` (SYSTEM_ACTOR
+   * when MLOps notices it on nobody's behalf). Returns them with their job's pid, which may still run.
    */
-  markInterrupted(host: string, isAlive: (pid: number) => boolean, now: number): { id: string; jobPid?: number }[] {
+  markInterrupted(host: string, isAlive: (pid: number) => boolean, now: number, actor: string): { id: string; jobPid?: number }[] {
     return this.store.transaction((db) => {
       const rows = db.prepare("SELECT id, pid, job_pid FROM runs WHERE status = 'running' AND host = ?").all(host) as { id: string; pid: number; job_pid: number | null }[];
       const dead = rows.filter((r) => !isAlive(r.pid));
       const mark = db.prepare("UPDATE runs SET status = 'interrupted', ended_at = ? WHERE id = ? AND status = 'running'");
-      for (const r of dead) mark.run(now, r.id);
+      for (const r of dead) {
+        mark.run(now, r.id);
+        recordEnd(db, r.id, actor, { status: 'interrupted', exitCode: null, reason: `the process that ran it (pid ${r.pid} on ${host}) had ended` });
+      }
       return dead.map((r) => ({ id: r.id, ...(r.job_pid !== null && { jobPid: r.job_pid }) }));
     });
   }
@@ -260,9 +283,28 @@ export class RunStore {
     return this.read(() => this.db.prepare('SELECT step, value, time FROM metrics WHERE run_id = ? AND name = ? ORDER BY step, rowid').all(id, name) as { step: number; value: number; time: number }[]);
   }
 
-  /** Removes the run with its metrics and artifact records (the objects stay in the cache until gc). */
-  delete(id: string): boolean {
-    return this.store.transaction((db) => db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes === 1);
+  /**
+   * Removes the run with its metrics and artifact records (the objects stay in the cache until gc),
+   * recording `run.delete` by `actor` with what the run was. A run that a registered model version
+   * was made from is refused (RunRegisteredError): the version's provenance must stay.
+   */
+  delete(id: string, actor: string): boolean {
+    return this.store.transaction((db) => {
+      const versions = db.prepare('SELECT model, version FROM model_versions WHERE run_id = ? ORDER BY model, version').all(id) as { model: string; version: number }[];
+      if (versions.length) throw new RunRegisteredError(id, versions);
+      const row = db.prepare(`SELECT pipeline_file, stage, status, started_at, params_hash, data, git_commit, (SELECT COUNT(*) FROM artifacts WHERE run_id = runs.id) AS artifacts
+        FROM runs WHERE id = ?`).get(id) as { pipeline_file: string; stage: string; status: RunStatus; started_at: number; params_hash: string; data: string; git_commit: string | null; artifacts: number } | undefined;
+      if (!row) return false;
+      db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+      appendAudit(db, {
+        actor, action: 'run.delete', entity: `run:${id}`,
+        details: {
+          pipelineFile: row.pipeline_file, stage: row.stage, status: row.status, startedAt: new Date(row.started_at).toISOString(), paramsHash: row.params_hash,
+          data: JSON.parse(row.data) as Record<string, string>, gitCommit: row.git_commit, artifacts: row.artifacts,
+        },
+      });
+      return true;
+    });
   }
 
   private resolveId(idOrPrefix: string): string | undefined {
@@ -291,6 +333,24 @@ export class RunStore {
       this.store.rethrow(e);
     }
   }
+}
+
+/** A run that a registered model version was made from cannot be deleted. */
+export class RunRegisteredError extends Error {
+  readonly code = 'run-registered';
+
+  constructor(readonly runId: string, readonly versions: readonly { model: string; version: number }[]) {
+    super(`Run ${runId} cannot be deleted: the registered model version${versions.length > 1 ? 's' : ''} ${versions.map((v) => `${v.model}/${v.version}`).join(', ')} ` +
+      `${versions.length > 1 ? 'were' : 'was'} made from it, and a registered model must keep its provenance (the data, code and params that produced it). The run stays.`);
+    this.name = 'RunRegisteredError';
+  }
+}
+
+/** `run.end`: the new status and what the run left, counted (its points and artifacts are not audited one by one). */
+function recordEnd(db: BetterSqlite3.Database, id: string, actor: string, end: { status: Exclude<RunStatus, 'running'>; exitCode: number | null; reason?: string }): void {
+  const left = db.prepare('SELECT (SELECT COALESCE(SUM(steps), 0) FROM metric_latest WHERE run_id = ?) AS points, (SELECT COUNT(*) FROM artifacts WHERE run_id = ?) AS artifacts')
+    .get(id, id) as { points: number; artifacts: number };
+  appendAudit(db, { actor, action: 'run.end', entity: `run:${id}`, details: { ...end, points: left.points, artifacts: left.artifacts } });
 }
 
 /** Per metric name: the batch's last value (highest step; on a tie, the later point), min, max and count. */

@@ -209,6 +209,8 @@ export interface SweepOptions {
   /** Absolute path of the pipeline file. */
   pipelineFile: string;
   stage?: string;
+  /** Who starts the sweep: every trial's run is recorded in the audit log as theirs. */
+  actor: string;
   /** Trials running at once (default 1). */
   parallel?: number;
   /** Overrides search.seed. */
@@ -253,7 +255,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
       const index = nextTrial++;
       try {
         const outcome = await runStage({
-          root, store: opts.store, pipelineFile: opts.pipelineFile, stage, overrides: trialOverrides(trials[index]), cache: opts.cache,
+          root, store: opts.store, pipelineFile: opts.pipelineFile, stage, actor: opts.actor, overrides: trialOverrides(trials[index]), cache: opts.cache,
           sweepId, signal: opts.signal, now,
           onEvent: (e) => {
             if (e.type !== 'created') return;

@@ -10,7 +10,8 @@ import { didYouMean, Fix, Problem, replacementFixes, Severity, suggestionText } 
 
 export const PARAM_REF = /\$\{\s*params\.([^}\s]*)\s*\}/g;
 export const SNAPSHOT_ID = /^sha256:[0-9a-f]{64}$/;
-const HIGH_RISK_MIN_RETENTION_DAYS = 183;
+/** EU AI Act Art. 19: a high-risk system keeps its logs at least six months. */
+export const HIGH_RISK_MIN_RETENTION_DAYS = 183;
 
 /** What a pipeline refers to in other files, resolved once per validation. */
 export interface PipelineLinks {
@@ -79,6 +80,11 @@ export function checkPipeline(parsed: ParsedYaml, filePath: string, ctx: Workspa
   const stageSet = new Set(stageNames);
   const data = dataNames(root);
   const declaredMetrics = new Set<string>();
+  // What the stages write: a dep under one of these is made by the pipeline, not missing.
+  const produced = stages.flatMap((st) => listItems(getValue(st.value, 'outs')).flatMap((n) => {
+    const out = stringValue(n);
+    return out ? [path.posix.normalize(out).replace(/\/+$/, '')] : [];
+  }));
 
   if (links.paramsDeclared && !links.params) {
     report(links.paramsDeclared.value, 'params-file-missing', `The params file '${stringValue(links.paramsDeclared.value)}' does not exist or is not a readable YAML file under 5 MB (looked for ${links.paramsPath}). Create it or fix the path.`);
@@ -181,6 +187,8 @@ export function checkPipeline(parsed: ParsedYaml, filePath: string, ctx: Workspa
       return;
     }
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dep)) return; // a URL, not a workspace path
+    const normalized = path.posix.normalize(dep);
+    if (produced.some((out) => normalized === out || normalized.startsWith(`${out}/`))) return;
     if (!ctx.source.exists(path.resolve(dir, dep))) {
       report(item, 'missing-dep', `Dependency '${dep}' does not exist in the workspace. Create it, produce it with an earlier stage's 'outs', or fix the path.`, 'warning');
     }
