@@ -103,7 +103,15 @@ export interface ProgressParams {
 
 export const OperationProgressNotification = new NotificationType<{ token: string; done: number; total: number }>('mlops/operationProgress');
 
-export interface CreateSnapshotParams extends ProgressParams {
+/**
+ * Who acts, for requests that change something (recorded in the audit log): the client's
+ * `mlops.user` setting; absent, the CLI's default (MLOPS_USER, then git user.email).
+ */
+export interface ActorParams {
+  by?: string;
+}
+
+export interface CreateSnapshotParams extends ProgressParams, ActorParams {
   /** The file or folder to snapshot. */
   path: string;
   message?: string;
@@ -120,7 +128,7 @@ export interface CreateSnapshotResult {
 
 export const CreateSnapshotRequest = new RequestType<CreateSnapshotParams, CreateSnapshotResult, void>('mlops/snapshots/create');
 
-export interface CheckoutSnapshotParams extends ProgressParams {
+export interface CheckoutSnapshotParams extends ProgressParams, ActorParams {
   /** The data path or its pointer file. */
   path: string;
   /** Discard local changes that are in no snapshot. */
@@ -201,7 +209,7 @@ export const ListRunsRequest = new RequestType<Record<string, never>, { runs: Ru
  */
 export const StoreChangedNotification = new NotificationType<Record<string, never>>('mlops/store/changed');
 
-export interface StartRunParams {
+export interface StartRunParams extends ActorParams {
   pipelineFile: string;
   /** One stage; none: the whole pipeline in `needs` order. */
   stage?: string;
@@ -212,7 +220,7 @@ export interface StartRunParams {
 /** Client -> server: start a run (it goes on in the background; RunsChanged follows its progress). */
 export const StartRunRequest = new RequestType<StartRunParams, { started: true }, void>('mlops/runs/start');
 
-export interface StartSweepParams {
+export interface StartSweepParams extends ActorParams {
   pipelineFile: string;
   /** The stage to sweep; none: the one that reports the search metric. */
   stage?: string;
@@ -227,7 +235,7 @@ export const StartSweepRequest = new RequestType<StartSweepParams, { started: tr
  * Client -> server: rerun a run with its recorded data and params (`mlops reproduce`) in the
  * background; the rerun's log ends with whether each artifact came out bit-identical.
  */
-export const ReproduceRunRequest = new RequestType<{ pipelineFile: string; id: string }, { started: true }, void>('mlops/runs/reproduce');
+export const ReproduceRunRequest = new RequestType<ActorParams & { pipelineFile: string; id: string }, { started: true }, void>('mlops/runs/reproduce');
 
 /** Server -> client: a sweep or reproduce started from the editor ended; summary is its verdict (best run, bit-identical or not). */
 export const BackgroundCommandEndedNotification = new NotificationType<{ command: 'sweep' | 'reproduce'; ok: boolean; summary: string }>('mlops/runs/commandEnded');
@@ -239,10 +247,10 @@ export const ShowCommitRequest = new RequestType<{ pipelineFile: string; commit:
 export const DescribeSnapshotRequest = new RequestType<{ pipelineFile: string; id: string }, { text: string }, void>('mlops/snapshots/describe');
 
 /** Client -> server: cancel a running run (its whole process tree). */
-export const CancelRunRequest = new RequestType<{ pipelineFile: string; id: string }, { cancelled: boolean }, void>('mlops/runs/cancel');
+export const CancelRunRequest = new RequestType<ActorParams & { pipelineFile: string; id: string }, { cancelled: boolean }, void>('mlops/runs/cancel');
 
 /** Client -> server: delete an ended run (its artifacts stay in the cache until gc). */
-export const DeleteRunRequest = new RequestType<{ pipelineFile: string; id: string }, { deleted: boolean }, void>('mlops/runs/delete');
+export const DeleteRunRequest = new RequestType<ActorParams & { pipelineFile: string; id: string }, { deleted: boolean }, void>('mlops/runs/delete');
 
 /** Everything the run page shows: the four ingredients, params, metric series, artifacts, the log's end. */
 export interface RunDetails extends Omit<RunItem, 'keyMetric'> {
@@ -278,11 +286,6 @@ export interface ModelItem extends ModelJson {
 
 /** Client -> server: the registered models of every project of the workspace. */
 export const ListModelsRequest = new RequestType<Record<string, never>, { models: ModelItem[]; problems: string[] }, void>('mlops/registry/list');
-
-/** Who acts: the `mlops.user` setting (else the CLI's default: MLOPS_USER, git user.email). */
-export interface ActorParams {
-  by?: string;
-}
 
 /** Client -> server: register a run's artifact as a new version (`mlops registry register`). */
 export const RegisterModelVersionRequest = new RequestType<ActorParams & { pipelineFile: string; runId: string; name?: string; artifact?: string }, ModelVersionItem, void>('mlops/registry/register');

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { CodeLens, ResponseError } from 'vscode-languageserver-protocol/node';
 import { isProcessRunning } from '../../server/src/core/runs/processState';
 import {
-  BackgroundCommandEndedNotification, DescribeSnapshotRequest, ListRunsRequest, ReproduceRunRequest, RunDetailsRequest, RunItem, StoreChangedNotification, ShowCommitRequest,
+  AuditTrailRequest, BackgroundCommandEndedNotification, DescribeSnapshotRequest, ListRunsRequest, ReproduceRunRequest, RunDetailsRequest, RunItem, StoreChangedNotification, ShowCommitRequest,
   StartRunRequest, StartSweepRequest,
 } from '../../server/src/protocol';
 import { closeSample, copySample, LspTestClient, openSample, replaceOnce } from './lspTestClient';
@@ -102,7 +102,7 @@ describe('runs in the editor (protocol)', () => {
   it('runs a sweep of 3 trials, 2 at once: one sweep id, val_loss as key metric, and its end is announced with the best run', async () => {
     const paramsPath = path.join(dir, 'params.yaml');
     fs.writeFileSync(paramsPath, replaceOnce(fs.readFileSync(paramsPath, 'utf8'), '  trials: 12', '  trials: 3'));
-    assert.deepEqual(await client.send(StartSweepRequest, { pipelineFile: pipelinePath, parallel: 2 }, undefined, SLOW_MS), { started: true });
+    assert.deepEqual(await client.send(StartSweepRequest, { pipelineFile: pipelinePath, parallel: 2, by: 'dana@example.eu' }, undefined, SLOW_MS), { started: true });
     const end = await endOf('sweep');
     assert.ok(end.ok, end.summary);
     assert.match(end.summary, /^Best \(minimize val_loss\): run [0-9a-f]{12}, val_loss [0-9.]+, train\.lr=/);
@@ -115,6 +115,10 @@ describe('runs in the editor (protocol)', () => {
     const bestLoss = Math.min(...trials.map((r) => r.metrics.val_loss.last));
     assert.equal(trials.find((r) => r.id === best)?.metrics.val_loss.last, bestLoss, 'the best run has the lowest val_loss');
     assert.equal(runs.find((r) => r.stage === 'prepare')?.keyMetric, 'rows', 'a stage without the search metric: its first declared metric');
+    // Who started it (the client's mlops.user, sent as `by`) is in the audit log.
+    const trail = await client.send(AuditTrailRequest, { root: dir, entity: `run:${best}` }, undefined, SLOW_MS);
+    assert.deepEqual(trail.entries.map((e) => [e.action, e.actor]).reverse(), [['run.create', 'dana@example.eu'], ['run.end', 'dana@example.eu']]);
+    assert.ok(trail.chain.ok, trail.chain.message);
   });
 
   it('reproduces the best trial from the editor: a new run, bit-identical model, announced when done', async () => {

@@ -10,6 +10,7 @@ import {
   ApproveTransitionRequest, AuditEntryItem, AuditTrailRequest, ModelCardRequest, ModelStage, ModelVersionItem, RegisterModelVersionRequest, RejectTransitionRequest, RollbackModelRequest,
   RunItem, TransitionModelVersionRequest,
 } from '../../../server/src/protocol';
+import { actor } from '../actor';
 import { ReadOnlyDocuments } from '../readOnlyDocuments';
 import { gateReportText, ModelNode, RegistryTreeProvider, RequestNode, VersionNode } from './registryView';
 
@@ -20,11 +21,6 @@ export interface RegistryCommandContext {
   log: vscode.LogOutputChannel;
   /** The runs the Runs view lists (to pick one to register from the palette). */
   runs: () => RunItem[];
-}
-
-/** The acting user: the `mlops.user` setting, else the CLI decides (MLOPS_USER, git user.email). */
-function actor(): string | undefined {
-  return vscode.workspace.getConfiguration('mlops').get<string>('user')?.trim() || undefined;
 }
 
 export function registerRegistryCommands(ctx: RegistryCommandContext): vscode.Disposable {

@@ -12,6 +12,7 @@ import {
   BackgroundCommandEndedNotification, CancelRunRequest, DeleteRunRequest, DescribeSnapshotRequest, ReproduceRunRequest, RunItem,
   ShowCommitRequest, StartRunRequest, StartSweepRequest,
 } from '../../../server/src/protocol';
+import { actor } from '../actor';
 import { ReadOnlyDocuments } from '../readOnlyDocuments';
 import { ComparePages } from './comparePage';
 import { RunPages } from './runPage';
@@ -51,7 +52,7 @@ export function registerRunCommands(ctx: RunCommandContext): vscode.Disposable {
   const start = async (pipelineFile: string | undefined, stage: string | undefined, overrides: string[] = []): Promise<boolean> => {
     const file = pipelineOr(pipelineFile);
     if (!file) return false;
-    const ok = await attempt(`run ${stage ?? 'the pipeline'}`, () => client.sendRequest(StartRunRequest, { pipelineFile: file, stage, overrides }));
+    const ok = await attempt(`run ${stage ?? 'the pipeline'}`, () => client.sendRequest(StartRunRequest, { pipelineFile: file, stage, overrides, by: actor() }));
     if (ok) void vscode.commands.executeCommand('mlops.runs.focus');
     return ok;
   };
@@ -86,7 +87,7 @@ export function registerRunCommands(ctx: RunCommandContext): vscode.Disposable {
       if (!file) return false;
       const trialsAtOnce = parallel ?? (await pickParallelism());
       if (!trialsAtOnce) return false;
-      const ok = await attempt('start the sweep', () => client.sendRequest(StartSweepRequest, { pipelineFile: file, parallel: trialsAtOnce }));
+      const ok = await attempt('start the sweep', () => client.sendRequest(StartSweepRequest, { pipelineFile: file, parallel: trialsAtOnce, by: actor() }));
       if (ok) void vscode.commands.executeCommand('mlops.runs.focus');
       return ok;
     }),
@@ -106,16 +107,16 @@ export function registerRunCommands(ctx: RunCommandContext): vscode.Disposable {
         'Reproduce',
       );
       if (ok !== 'Reproduce') return false;
-      return attempt(`reproduce run ${node.run.id.slice(0, 8)}`, () => client.sendRequest(ReproduceRunRequest, { pipelineFile: node.run.pipelineFile, id: node.run.id }));
+      return attempt(`reproduce run ${node.run.id.slice(0, 8)}`, () => client.sendRequest(ReproduceRunRequest, { pipelineFile: node.run.pipelineFile, id: node.run.id, by: actor() }));
     }),
     vscode.commands.registerCommand('mlops.cancelRun', async (node?: RunNode) => {
       if (!node) return;
-      await attempt(`cancel run ${node.run.id.slice(0, 8)}`, () => client.sendRequest(CancelRunRequest, { pipelineFile: node.run.pipelineFile, id: node.run.id }));
+      await attempt(`cancel run ${node.run.id.slice(0, 8)}`, () => client.sendRequest(CancelRunRequest, { pipelineFile: node.run.pipelineFile, id: node.run.id, by: actor() }));
     }),
     vscode.commands.registerCommand('mlops.deleteRun', async (node?: RunNode) => {
       if (!node) return;
       const ok = await vscode.window.showWarningMessage(`Delete run ${node.run.id} of ${node.run.stage}? Its record, metrics and log go; its artifacts stay in the cache until gc.`, { modal: true }, 'Delete');
-      if (ok === 'Delete') await attempt(`delete run ${node.run.id.slice(0, 8)}`, () => client.sendRequest(DeleteRunRequest, { pipelineFile: node.run.pipelineFile, id: node.run.id }));
+      if (ok === 'Delete') await attempt(`delete run ${node.run.id.slice(0, 8)}`, () => client.sendRequest(DeleteRunRequest, { pipelineFile: node.run.pipelineFile, id: node.run.id, by: actor() }));
     }),
     vscode.commands.registerCommand('mlops.showRunLog', async (node?: RunNode) => {
       if (!node) return;

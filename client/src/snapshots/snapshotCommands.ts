@@ -12,6 +12,7 @@ import {
   CheckoutSnapshotRequest, CompareWithPreviousRequest, CreateSnapshotRequest, CreateSnapshotResult, OperationProgressNotification, SnapshotErrorData,
   SnapshotSummary, VerifyCacheRequest,
 } from '../../../server/src/protocol';
+import { actor } from '../actor';
 import { ReadOnlyDocuments } from '../readOnlyDocuments';
 import { comparisonTitle, formatComparison } from './comparisonDocument';
 import { SnapshotItem, SnapshotsTreeProvider } from './snapshotsView';
@@ -52,7 +53,7 @@ class SnapshotCommands {
     }))?.[0];
     if (!target) return undefined;
     const shown = vscode.workspace.asRelativePath(target);
-    const result = await this.withProgress(`Snapshotting ${shown}`, (progressToken, token) => client.sendRequest(CreateSnapshotRequest, { path: target.fsPath, progressToken }, token));
+    const result = await this.withProgress(`Snapshotting ${shown}`, (progressToken, token) => client.sendRequest(CreateSnapshotRequest, { path: target.fsPath, progressToken, by: actor() }, token));
     this.ctx.changed();
     if (!result) return undefined;
     const detail = `${result.files} file(s), ${formatBytes(result.size)}, ${result.stored} new object(s) in the cache`;
@@ -70,7 +71,7 @@ class SnapshotCommands {
     if (!s) return false;
     const shown = vscode.workspace.asRelativePath(s.dataPath);
     let localChanges: string | undefined;
-    const run = (force: boolean) => this.withProgress(`Checking out ${shown}`, (_p, token) => client.sendRequest(CheckoutSnapshotRequest, { path: s.dataPath, force }, token), (err) => {
+    const run = (force: boolean) => this.withProgress(`Checking out ${shown}`, (_p, token) => client.sendRequest(CheckoutSnapshotRequest, { path: s.dataPath, force, by: actor() }, token), (err) => {
       if (force || errorCode(err) !== 'local-changes') return false;
       localChanges = err.message;
       return true;

@@ -14,6 +14,11 @@ import { SnapshotErrorData } from '../protocol';
 
 export const CLI_SCRIPT = path.join(__dirname, 'cli.js');
 
+/** `--by USER` for the CLI when the client named who acts (ActorParams), else nothing (the CLI's default). */
+export function actorArgs(by: string | undefined): string[] {
+  return by?.trim() ? ['--by', by.trim()] : [];
+}
+
 export interface CliOptions {
   cwd: string;
   token?: CancellationToken;

@@ -11,13 +11,12 @@ import {
   ApproveResult, ApproveTransitionRequest, AuditEntryItem, AuditTrailRequest, ListModelsRequest, ModelCardRequest, ModelItem, ModelVersionItem,
   RegisterModelVersionRequest, RejectTransitionRequest, RollbackModelRequest, TransitionModelVersionRequest, TransitionRequestItem, TransitionResult,
 } from '../protocol';
-import { runCliJson } from './cliProcess';
+import { actorArgs, runCliJson } from './cliProcess';
 import type { StoreWatcher } from './runs';
 import { ServerWorkspace } from './serverWorkspace';
 
 /** `store` is the Runs requests' watcher of `.mlops/mlops.db`: a registry change notifies the same way. */
 export function registerRegistryRequests(connection: Connection, workspace: ServerWorkspace, store: StoreWatcher): void {
-  const by = (actor: string | undefined): string[] => (actor?.trim() ? ['--by', actor.trim()] : []);
   const reason = (text: string | undefined): string[] => (text?.trim() ? ['--reason', text.trim()] : []);
 
   connection.onRequest(ListModelsRequest, async (_params, token) => {
@@ -36,19 +35,19 @@ export function registerRegistryRequests(connection: Connection, workspace: Serv
   });
 
   connection.onRequest(RegisterModelVersionRequest, (p) => runCliJson<ModelVersionItem>(
-    ['registry', 'register', '--run', p.runId, ...(p.name ? ['--name', p.name] : []), ...(p.artifact ? ['--artifact', p.artifact] : []), ...by(p.by)],
+    ['registry', 'register', '--run', p.runId, ...(p.name ? ['--name', p.name] : []), ...(p.artifact ? ['--artifact', p.artifact] : []), ...actorArgs(p.by)],
     { cwd: findProjectRoot(path.dirname(p.pipelineFile)) },
   ));
 
   connection.onRequest(TransitionModelVersionRequest, (p) => runCliJson<TransitionResult>(
-    ['registry', 'transition', p.model, String(p.version), p.stage, ...reason(p.reason), ...by(p.by)], { cwd: p.root },
+    ['registry', 'transition', p.model, String(p.version), p.stage, ...reason(p.reason), ...actorArgs(p.by)], { cwd: p.root },
   ));
 
-  connection.onRequest(ApproveTransitionRequest, (p) => runCliJson<ApproveResult>(['registry', 'approve', p.requestId, ...reason(p.reason), ...by(p.by)], { cwd: p.root }));
+  connection.onRequest(ApproveTransitionRequest, (p) => runCliJson<ApproveResult>(['registry', 'approve', p.requestId, ...reason(p.reason), ...actorArgs(p.by)], { cwd: p.root }));
 
-  connection.onRequest(RejectTransitionRequest, (p) => runCliJson<{ request: TransitionRequestItem }>(['registry', 'reject', p.requestId, ...reason(p.reason), ...by(p.by)], { cwd: p.root }));
+  connection.onRequest(RejectTransitionRequest, (p) => runCliJson<{ request: TransitionRequestItem }>(['registry', 'reject', p.requestId, ...reason(p.reason), ...actorArgs(p.by)], { cwd: p.root }));
 
-  connection.onRequest(RollbackModelRequest, (p) => runCliJson<{ restored: ModelVersionItem; archived: ModelVersionItem }>(['registry', 'rollback', p.model, ...reason(p.reason), ...by(p.by)], { cwd: p.root }));
+  connection.onRequest(RollbackModelRequest, (p) => runCliJson<{ restored: ModelVersionItem; archived: ModelVersionItem }>(['registry', 'rollback', p.model, ...reason(p.reason), ...actorArgs(p.by)], { cwd: p.root }));
 
   connection.onRequest(ModelCardRequest, async (p) => {
     const r = await runCliJson<{ format: string; text: string }>(['registry', 'card', p.model, String(p.version), '--format', 'md'], { cwd: p.root });

@@ -16,7 +16,7 @@ import {
   BackgroundCommandEndedNotification, CancelRunRequest, DeleteRunRequest, ListRunsRequest, ReproduceRunRequest, RunDetails, RunDetailsRequest, RunItem,
   StoreChangedNotification, ShowCommitRequest, StartRunRequest, StartSweepRequest,
 } from '../protocol';
-import { CLI_SCRIPT, runCliJson } from './cliProcess';
+import { actorArgs, CLI_SCRIPT, runCliJson } from './cliProcess';
 import { ServerWorkspace } from './serverWorkspace';
 
 const CHANGE_DEBOUNCE_MS = 250;
@@ -52,7 +52,7 @@ export function registerRunRequests(connection: Connection, workspace: ServerWor
   };
 
   connection.onRequest(StartRunRequest, async (params) => {
-    const args = ['run', ...(params.stage ? [params.stage] : []), '--pipeline', params.pipelineFile, ...(params.overrides ?? []).flatMap((o) => ['--set', o])];
+    const args = ['run', ...(params.stage ? [params.stage] : []), '--pipeline', params.pipelineFile, ...(params.overrides ?? []).flatMap((o) => ['--set', o]), ...actorArgs(params.by)];
     await startInBackground(args, projectOf(params.pipelineFile));
     return { started: true as const };
   });
@@ -61,13 +61,13 @@ export function registerRunRequests(connection: Connection, workspace: ServerWor
     void connection.sendNotification(BackgroundCommandEndedNotification, { command, ok, summary });
 
   connection.onRequest(StartSweepRequest, async (params) => {
-    const args = ['sweep', '--pipeline', params.pipelineFile, ...(params.stage ? ['--stage', params.stage] : []), ...(params.parallel ? ['--parallel', String(params.parallel)] : [])];
+    const args = ['sweep', '--pipeline', params.pipelineFile, ...(params.stage ? ['--stage', params.stage] : []), ...(params.parallel ? ['--parallel', String(params.parallel)] : []), ...actorArgs(params.by)];
     await startInBackground(args, projectOf(params.pipelineFile), announceEnd('sweep'));
     return { started: true as const };
   });
 
-  connection.onRequest(ReproduceRunRequest, async ({ pipelineFile, id }) => {
-    await startInBackground(['reproduce', id], projectOf(pipelineFile), announceEnd('reproduce'));
+  connection.onRequest(ReproduceRunRequest, async ({ pipelineFile, id, by }) => {
+    await startInBackground(['reproduce', id, ...actorArgs(by)], projectOf(pipelineFile), announceEnd('reproduce'));
     return { started: true as const };
   });
 
@@ -83,13 +83,13 @@ export function registerRunRequests(connection: Connection, workspace: ServerWor
     return { ...r, pipelineFile: path.join(root, ...r.pipelineFile.split('/')), dir, logTail: tailOf(path.join(dir, 'log.txt')) };
   });
 
-  connection.onRequest(CancelRunRequest, async ({ pipelineFile, id }) => {
-    const r = await runCliJson<{ cancelled: boolean }>(['runs', 'cancel', id], { cwd: findProjectRoot(path.dirname(pipelineFile)) });
+  connection.onRequest(CancelRunRequest, async ({ pipelineFile, id, by }) => {
+    const r = await runCliJson<{ cancelled: boolean }>(['runs', 'cancel', id, ...actorArgs(by)], { cwd: findProjectRoot(path.dirname(pipelineFile)) });
     return { cancelled: r.cancelled };
   });
 
-  connection.onRequest(DeleteRunRequest, async ({ pipelineFile, id }) => {
-    const r = await runCliJson<{ deleted: boolean }>(['runs', 'delete', id], { cwd: findProjectRoot(path.dirname(pipelineFile)) });
+  connection.onRequest(DeleteRunRequest, async ({ pipelineFile, id, by }) => {
+    const r = await runCliJson<{ deleted: boolean }>(['runs', 'delete', id, ...actorArgs(by)], { cwd: findProjectRoot(path.dirname(pipelineFile)) });
     return { deleted: r.deleted };
   });
 

@@ -22,7 +22,7 @@ import {
   ListSnapshotsResult, OperationProgressNotification, ProgressParams, SnapshotComparison, SnapshotEntriesRequest, SnapshotErrorData, SnapshotSummary,
   VerifyCacheRequest, VerifyCacheResult,
 } from '../protocol';
-import { runCliJson } from './cliProcess';
+import { actorArgs, runCliJson } from './cliProcess';
 import { ServerWorkspace } from './serverWorkspace';
 
 export function registerSnapshotRequests(connection: Connection, workspace: ServerWorkspace): void {
@@ -50,14 +50,14 @@ export function registerSnapshotRequests(connection: Connection, workspace: Serv
 
   connection.onRequest(CreateSnapshotRequest, async (params, token): Promise<CreateSnapshotResult> => {
     const root = findProjectRoot(path.dirname(params.path));
-    const args = ['snapshot', params.path, ...(params.message ? ['--message', params.message] : [])];
+    const args = ['snapshot', params.path, ...(params.message ? ['--message', params.message] : []), ...actorArgs(params.by)];
     const r = await runCliJson<Omit<CreateSnapshotResult, 'pointer'>>(args, { cwd: root, token, onProgress: progress(params) });
     return { ...r, pointer: `${params.path}.snapshot` };
   });
 
   connection.onRequest(CheckoutSnapshotRequest, async (params, token): Promise<CheckoutSnapshotResult> => {
     const root = findProjectRoot(path.dirname(params.path));
-    return runCliJson<CheckoutSnapshotResult>(['checkout', params.path, ...(params.force ? ['--force'] : [])], { cwd: root, token });
+    return runCliJson<CheckoutSnapshotResult>(['checkout', params.path, ...(params.force ? ['--force'] : []), ...actorArgs(params.by)], { cwd: root, token });
   });
 
   connection.onRequest(CompareWithPreviousRequest, ({ pointer }) => located((): SnapshotComparison => {
