@@ -126,8 +126,8 @@ export function registerRegistryCommands(ctx: RegistryCommandContext): vscode.Di
     }),
     vscode.commands.registerCommand('mlops.showAuditTrail', async (given?: ModelNode | VersionNode) => {
       const node = given ?? (await pickModel(ctx.tree, 'The audit trail of which model?'));
-      if (!(node instanceof ModelNode || node instanceof VersionNode)) return undefined;
-      const entity = node instanceof ModelNode ? `model:${node.model.name}` : `model:${node.version.model}/${node.version.version}`;
+      if (!node) return undefined;
+      const entity = 'version' in node ? `model:${node.version.model}/${node.version.version}` : `model:${node.model.name}`;
       const r = await attempt('read the audit log', () => client.sendRequest(AuditTrailRequest, { root: node.model.root, entity }));
       if (!r) return undefined;
       return documents.show(`audit ${entity.replace(/[/:]/g, ' ')}.log`, auditText(entity, r.entries, r.chain), 'log');

@@ -372,6 +372,18 @@ describe('MLOps Workbench in a real VS Code', function () {
     assert.strictEqual(item.contextValue, 'version-Production');
     const model = (await api.registryView()).find((x) => x.contextValue === 'model');
     assert.strictEqual(model?.description, '1 version · Production v1 · high risk');
+
+    // Its technical documentation and its audit trail open as read-only documents.
+    const card = await vscode.commands.executeCommand<vscode.TextEditor>('mlops.openModelCard', item);
+    assert.ok(card, 'the model card opened');
+    assert.strictEqual(card.document.languageId, 'markdown');
+    for (const heading of ['General description', 'Post-market monitoring']) assert.match(card.document.getText(), new RegExp(`^#+ .*${heading}`, 'm'));
+    assert.match(card.document.getText(), /carol@example\.eu/);
+    const trail = await vscode.commands.executeCommand<vscode.TextEditor>('mlops.showAuditTrail', item);
+    assert.ok(trail, 'the audit trail opened');
+    const text = trail.document.getText();
+    assert.match(text.split('\n')[0], /^Audit trail of model:grant-fraud\/1 \(newest first\): \d+ entries; chain intact/);
+    for (const line of ['registry.register', 'registry.request', 'registry.approve', 'registry.transition']) assert.match(text, new RegExp(`  ${line.replace('.', '\\.')}  model:grant-fraud/1  `));
     await actAs('');
   });
 });
