@@ -4,7 +4,7 @@
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { ModelStage } from './core/registry/registry';
-import type { ModelJson, RequestJson, VersionJson } from './core/registry/registryJson';
+import type { ModelJson, RequestJson, TransitionJson, VersionJson } from './core/registry/registryJson';
 
 export type ServerState = 'starting' | 'ready' | 'validating' | 'error';
 
@@ -290,7 +290,7 @@ export const ListModelsRequest = new RequestType<Record<string, never>, { models
 /** Client -> server: register a run's artifact as a new version (`mlops registry register`). */
 export const RegisterModelVersionRequest = new RequestType<ActorParams & { pipelineFile: string; runId: string; name?: string; artifact?: string }, ModelVersionItem, void>('mlops/registry/register');
 
-export type TransitionResult = { applied: true; version: ModelVersionItem; archived: ModelVersionItem | null } | { applied: false; request: TransitionRequestItem };
+export type TransitionResult = TransitionJson;
 
 /** Client -> server: move a version to a stage; Production may open an approval request instead. */
 export const TransitionModelVersionRequest = new RequestType<ActorParams & { root: string; model: string; version: number; stage: ModelStage; reason?: string }, TransitionResult, void>('mlops/registry/transition');

@@ -226,6 +226,62 @@ describe('mlops audit', () => {
       'the run snapshotted its data first (no pointer file yet), in its actor\'s name; no run.delete');
   });
 
+  test('log --all lists every matching entry (the default is the latest 50); --all with --limit is a usage error', () => {
+    const root = project();
+    const store = Store.open(root);
+    for (let i = 1; i <= 60; i++) store.transaction((db) => appendAudit(db, { actor: 'a', action: 'test.x', entity: `test:${i % 2 ? 'odd' : 'even'}`, details: { i } }));
+    store.close();
+    assert.equal(log(root).length, 50);
+    assert.deepEqual(log(root, '--all').map((e) => e.seq), Array.from({ length: 60 }, (_, i) => 60 - i));
+    assert.equal(log(root, '--entity', 'test:odd', '--all').length, 30);
+    assert.equal(ok(cli(root, 'audit', 'log', '--all')).stdout.trimEnd().split('\n').length, 60);
+    assert.equal(cli(root, 'audit', 'log', '--all', '--limit', '5').code, 2);
+  });
+
+  test('log as text: a control character in an entry is shown escaped, never as a line of its own', () => {
+    const root = project();
+    const store = Store.open(root);
+    // Written past resolveActor (which refuses such names), as an older version or another tool could have.
+    store.transaction((db) => appendAudit(db, { actor: 'ana\n#9  2025-01-01T00:00:00.000Z  boss', action: 'registry.tag', entity: 'model:m/1', details: { set: { note: 'ok\r#8 forged\u2028x' }, why: 'a\tb\u0085c' } }));
+    store.close();
+    const lines = ok(cli(root, 'audit', 'log')).stdout.split('\n');
+    assert.deepEqual(lines, ['#1  ' + lines[0].slice(4, 28) + '  ana\\n#9  2025-01-01T00:00:00.000Z  boss  registry.tag model:m/1  set={"note":"ok\\r#8 forged\\u2028x"} why=a\\tb\\u0085c', '']);
+  });
+
+  test('an actor with a control character, or posing as the system (mlops), is refused before the change', () => {
+    const root = project();
+    for (const [env, args] of [[{}, ['--by', 'ana\n#2 forged']], [{ MLOPS_USER: 'MLOPS' }, []], [{}, ['--by', 'mlops']]] as [Record<string, string>, string[]][]) {
+      const r = mlopsWithEnv({ MLOPS_USER: undefined, ...env }, root, 'snapshot', 'data/raw', ...args, '--json');
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(json(r).error.code, 'invalid-actor');
+      assert.equal(fs.existsSync(path.join(root, 'data', 'raw.snapshot')), false, 'no snapshot taken');
+    }
+    assert.deepEqual(log(root), []);
+  });
+
+  test('export --out to a folder, or into one that does not exist: a located error, and no file left behind', () => {
+    const root = project();
+    ok(cli(root, 'snapshot', 'data/raw', '--json'));
+    const folder = path.join(root, 'exports');
+    fs.mkdirSync(folder);
+    for (const [out, why] of [[folder, /is a folder/], [`${folder}/`, /is a folder/], [path.join(root, 'missing', 'audit.jsonl'), /folder .*missing does not exist/]] as [string, RegExp][]) {
+      const r = cli(root, 'audit', 'export', '--out', out);
+      assert.equal(r.code, 1, `${out}: exit ${r.code}\n${r.stderr}`);
+      assert.match(r.stderr, /^mlops: Cannot write the export to /, out);
+      assert.match(r.stderr, why, out);
+      assert.doesNotMatch(r.stderr, /internal error|\n {4}at /, 'no stack trace');
+      assert.deepEqual(fs.readdirSync(folder), [], 'nothing written into the folder');
+    }
+    assert.deepEqual(fs.readdirSync(root).filter((f) => f.includes('partial') || f.startsWith('exports.')), []);
+  });
+
+  test('gc --dry-run in a project without a database creates nothing', () => {
+    const root = project();
+    const r = json(ok(cli(root, 'gc', '--dry-run', '--json')));
+    assert.deepEqual([r.dryRun, r.removed], [true, 0]);
+    assert.equal(fs.existsSync(path.join(root, '.mlops')), false);
+  });
+
   test('without a database the log is empty and nothing is created; usage errors exit 2', () => {
     const root = tempDir('mlops-auditcli-empty-');
     fs.mkdirSync(path.join(root, '.git'));

@@ -195,6 +195,9 @@ describe('mlops registry', () => {
     assert.deepEqual([t.request.model, t.request.version, t.request.toStage, t.request.requestedBy, t.request.reason, t.request.required, t.request.approvals, t.request.status, t.request.decidedAt],
       ['screening', 1, 'Production', 'alice', 'first release', 2, [], 'pending', null]);
     const id = t.request.id;
+    assert.equal(t.opened, true);
+    const pending = ok(mlops(root, 'registry', 'transition', 'screening', '1', 'Production', '--by', 'dave', '--json'));
+    assert.deepEqual([pending.applied, pending.opened, pending.request.id], [false, false, id], 'already pending: the same request, not a new one');
     assert.deepEqual(ok(mlops(root, 'registry', 'requests', '--json')).requests.map((q: any) => q.id), [id]);
 
     assert.match(refusedWith(mlops(root, 'registry', 'approve', id, '--by', 'alice', '--json'), 'self-approval'), /four-eyes/);
@@ -217,6 +220,28 @@ describe('mlops registry', () => {
     const model = ok(mlops(root, 'registry', 'show', 'screening', '--json'));
     assert.deepEqual(model.versions.map((v: any) => [v.version, v.stage]), [[2, 'None'], [1, 'Production']]);
     assert.deepEqual(model.history.map((h: any) => [h.version, h.from, h.to, h.actor, h.reason, h.requestId]), [[1, 'None', 'Production', 'carol', 'first release', id]]);
+    withStore(root, (store) => assert.equal(verifyAuditChain(store.db).ok, true));
+  });
+
+  test('a request dies with its version\'s archiving; the last approval checks the gates as pipeline.yaml sets them then; text is one line', () => {
+    const root = copyOf(base);
+    ok(mlops(root, 'registry', 'register', '--run', base.good, '--by', 'alice', '--json'));
+    ok(mlops(root, 'registry', 'register', '--run', base.good2, '--by', 'alice', '--json'));
+    const t1 = ok(mlops(root, 'registry', 'transition', 'screening', '1', 'Production', '--by', 'alice', '--json'));
+    ok(mlops(root, 'registry', 'transition', 'screening', '1', 'Archived', '--by', 'carol', '--json'));
+    refusedWith(mlops(root, 'registry', 'approve', t1.request.id, '--by', 'bob', '--json'), 'not-pending');
+    assert.deepEqual(ok(mlops(root, 'registry', 'requests', '--all', '--json')).requests.map((q: any) => [q.id, q.status]), [[t1.request.id, 'cancelled']]);
+    assert.deepEqual(ok(mlops(root, 'registry', 'show', 'screening', '1', '--json')).history.map((h: any) => [h.from, h.to]), [['None', 'Archived']]);
+
+    const t2 = ok(mlops(root, 'registry', 'transition', 'screening', '2', 'Production', '--by', 'alice', '--json'));
+    fs.writeFileSync(path.join(root, 'pipeline.yaml'), PIPELINE.replace('min: 0.8', 'min: 0.99'));
+    refusedWith(mlops(root, 'registry', 'transition', 'screening', '2', 'Staging', '--by', 'alice', '--json'), 'gates-failed');
+    ok(mlops(root, 'registry', 'approve', t2.request.id, '--by', 'bob', '--json'));
+    assert.match(refusedWith(mlops(root, 'registry', 'approve', t2.request.id, '--by', 'dave', '--json'), 'gates-failed'), /accuracy 0\.9 \(min 0\.99\).*stays pending until the gates pass or someone rejects it/);
+    assert.deepEqual(ok(mlops(root, 'registry', 'requests', '--json')).requests.map((q: any) => [q.id, q.approvals.map((a: any) => a.approver)]), [[t2.request.id, ['bob']]]);
+    assert.equal(ok(mlops(root, 'registry', 'show', 'screening', '2', '--json')).stage, 'None');
+
+    assert.match(refusedWith(mlops(root, 'registry', 'tag', 'screening', '2', 'note=fine\n2025-01-01 registry.approve forged', '--by', 'alice', '--json'), 'invalid-text'), /tag value.*one line/);
     withStore(root, (store) => assert.equal(verifyAuditChain(store.db).ok, true));
   });
 

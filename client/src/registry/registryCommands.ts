@@ -66,7 +66,7 @@ export function registerRegistryCommands(ctx: RegistryCommandContext): vscode.Di
       if (!r) return undefined;
       done(r.applied
         ? `${r.version.model} v${r.version.version} is now in ${r.version.stage}${r.archived ? ` (v${r.archived.version} archived)` : ''}.`
-        : `Promotion of ${r.request.model} v${r.request.version} to ${r.request.toStage} requested: ${r.request.required} approval${r.request.required === 1 ? '' : 's'} needed, from others than you.`);
+        : `Promotion of ${r.request.model} v${r.request.version} to ${r.request.toStage} ${r.opened ? 'requested' : 'was already requested'}: ${r.request.approvals.length} of ${r.request.required} approval${r.request.required === 1 ? '' : 's'} so far, from others than ${r.request.requestedBy}.`);
       return r;
     }),
     vscode.commands.registerCommand('mlops.approveTransition', async (node?: RequestNode | VersionNode, reason?: string) => {

@@ -90,10 +90,11 @@ export function gateReportText(version: ModelVersionItem): string {
   }).join('\n');
 }
 
+/** Names, paths and aliases are text people typed: appended as text, never as Markdown. */
 function versionTooltip(v: ModelVersionItem): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${v.model} v${v.version}**: ${v.stage}${v.aliases.length ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : ''}\n\n`);
-  md.appendMarkdown(`Run \`${v.runId}\`, artifact \`${v.artifact.path}\` sha256:${v.artifact.sha256.slice(0, 12)}…, registered by ${v.createdBy}\n\n`);
+  md.appendText(`${v.model} v${v.version}: ${v.stage}${v.aliases.length ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : ''}\n\n`);
+  md.appendText(`Run ${v.runId}, artifact ${v.artifact.path} sha256:${v.artifact.sha256.slice(0, 12)}…, registered by ${v.createdBy}\n\n`);
   md.appendCodeblock(gateReportText(v), 'text');
   return md;
 }

@@ -7,17 +7,18 @@
 import * as fs from 'fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import { resolveActor } from '../core/audit/actor';
-import { GENESIS_HASH } from '../core/audit/auditLog';
+import { escapeControls, GENESIS_HASH } from '../core/audit/auditLog';
 import { auditEntries, EXPORT_FORMATS, ExportedEntry, exportAudit, ExportFormat } from '../core/audit/export';
 import { pruneAudit } from '../core/audit/prune';
 import { projectRetention } from '../core/audit/retention';
 import { AuditCheckpoint, ChainVerification, verifyAuditChain } from '../core/audit/verify';
+import { iso } from '../core/isoTime';
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import { optionValue, parseArgs, UsageError } from './args';
-import { checkOptions, reportErrors } from './commandErrors';
+import { checkOptions, reportErrors, writeWholeFile } from './commandErrors';
 
 export const AUDIT_VERIFY_USAGE = 'mlops audit verify [--json]';
-export const AUDIT_LOG_USAGE = 'mlops audit log [--entity E] [--limit N] [--json]';
+export const AUDIT_LOG_USAGE = 'mlops audit log [--entity E] [--limit N | --all] [--json]';
 export const AUDIT_EXPORT_USAGE = 'mlops audit export [--since DATE] [--until DATE] [--entity E] [--format jsonl|csv] [--out FILE]';
 export const AUDIT_PRUNE_USAGE = 'mlops audit prune --before DATE [--by USER] [--json]';
 
@@ -27,8 +28,8 @@ export const AUDIT_HELP = `  ${AUDIT_VERIFY_USAGE}
       who, what, when). Exit code 1 naming the first entry that was edited, deleted or moved; else
       the head hash, to keep elsewhere (a git commit): entries removed from the end show only there.
   ${AUDIT_LOG_USAGE}
-      The latest entries, newest first (50 by default). --entity model:NAME also lists model:NAME/2;
-      an entity ending with : or / is a prefix (run:).
+      The latest entries, newest first (50 by default, --all: every one). --entity model:NAME also
+      lists model:NAME/2; an entity ending with : or / is a prefix (run:).
   ${AUDIT_EXPORT_USAGE}
       The entries with their hashes as JSON lines (default) or CSV, from --since (inclusive) to
       --until (exclusive). DATE is YYYY-MM-DD (midnight UTC) or an ISO time.
@@ -55,12 +56,14 @@ export async function auditCommand(argv: string[], out: Out, err: Out): Promise<
       noPositionals();
       return reportErrors(json, out, err, () => readAuditLog(root, (db) => verify(db, json, out)));
     case 'log': {
-      checkOptions(options, ['entity', 'limit', 'json']);
+      checkOptions(options, ['entity', 'limit', 'all', 'json']);
       noPositionals();
       const entity = optionValue(options, 'entity');
       const limitText = optionValue(options, 'limit');
       if (limitText !== undefined && !/^\d+$/.test(limitText)) throw new UsageError(`--limit needs a number of entries (got '${limitText}')`);
-      const limit = limitText === undefined ? DEFAULT_LOG_LIMIT : Number(limitText);
+      const all = options.has('all');
+      if (all && limitText !== undefined) throw new UsageError('audit log takes --limit N or --all, not both');
+      const limit = all ? undefined : limitText === undefined ? DEFAULT_LOG_LIMIT : Number(limitText);
       return reportErrors(json, out, err, () => readAuditLog(root, (db) => {
         const entries = db ? [...auditEntries(db, { entity, newestFirst: true, limit })] : [];
         if (json) out.write(`${JSON.stringify({ entries })}\n`);
@@ -82,17 +85,7 @@ export async function auditCommand(argv: string[], out: Out, err: Out): Promise<
           exportAudit(db, filter, format, (chunk) => out.write(chunk));
           return 0;
         }
-        // Written aside and renamed: a failed export never leaves a partial file that looks whole.
-        const partial = `${file}.partial`;
-        const fd = fs.openSync(partial, 'w');
-        let count: number;
-        try {
-          count = exportAudit(db, filter, format, (chunk) => fs.writeSync(fd, chunk));
-          fs.fsyncSync(fd);
-        } finally {
-          fs.closeSync(fd);
-        }
-        fs.renameSync(partial, file);
+        const count = writeWholeFile(file, 'the export', `audit.${format}`, (write) => exportAudit(db, filter, format, write));
         out.write(`Exported ${plural(count, 'entry', 'entries')} to ${file} (${format}).\n`);
         return 0;
       }));
@@ -170,12 +163,15 @@ function checkpointJson(c: AuditCheckpoint | null): object | null {
   return c && { seq: c.seq, hash: c.hash, prunedBefore: iso(c.prunedBefore), at: iso(c.at) };
 }
 
-/** `#17  2026-11-26T15:51:29.000Z  t@example.org  run.end run:3f2a1b0c9d8e  status=completed exitCode=0 points=6` */
+/**
+ * `#17  2026-11-26T15:51:29.000Z  t@example.org  run.end run:3f2a1b0c9d8e  status=completed exitCode=0 points=6`:
+ * one line per entry, whatever it holds (control characters escaped), so that no entry can show as several.
+ */
 function entryLine(e: ExportedEntry): string {
   const details = typeof e.details === 'object' && e.details !== null
     ? Object.entries(e.details).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')
     : String(e.details);
-  return `#${e.seq}  ${e.time}  ${e.actor}  ${e.action} ${e.entity}${details ? `  ${details}` : ''}`;
+  return escapeControls(`#${e.seq}  ${e.time}  ${e.actor}  ${e.action} ${e.entity}${details ? `  ${details}` : ''}`);
 }
 
 /** DATE: YYYY-MM-DD (midnight UTC) or an ISO 8601 time (UTC unless it names an offset). */
@@ -189,10 +185,6 @@ function dateOption(options: Map<string, string | true>, name: string): number |
     throw new UsageError(`--${name} ${text}: expected a date YYYY-MM-DD (midnight UTC) or an ISO time such as 2025-06-30T12:00:00Z`);
   }
   return ms;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 function plural(n: number, one: string, many: string): string {

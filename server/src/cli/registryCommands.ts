@@ -1,20 +1,19 @@
 /**
  * `mlops registry ...`: registered models and versions, gates, stage transitions with four-eyes
  * approval, rollback, aliases, tags and the Annex IV model card (core/registry/). With --json each
- * prints one JSON document (errors too: `{"error":{code,message}}`, exit code 1); the shapes are
+ * prints one JSON document (errors too: `{"error":{code,message,path?}}`, exit code 1); the shapes are
  * those of core/registry/registryJson.ts, which the editor reads. The actor of a change is --by,
  * else MLOPS_USER, else git's user.email (core/audit/actor.ts).
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import type { GateResult } from '../core/registry/gates';
 import type { ModelRegistry, ModelVersion, RegisteredModel, StageChange, TransitionRequest } from '../core/registry/registry';
 import type { Store } from '../core/store/store';
 import { resolveActor } from '../core/audit/actor';
-import { RegistryError } from '../core/registry/errors';
+import { iso } from '../core/isoTime';
 import { findProjectRoot } from '../core/workspace/projectRoot';
 import { optionValue, parseArgs, UsageError } from './args';
-import { checkOptions, reportErrors } from './commandErrors';
+import { checkOptions, reportErrors, writeWholeFile } from './commandErrors';
 
 /** The registry lines of `mlops --help`. */
 export const REGISTRY_HELP = `  mlops registry register --run ID [--name MODEL] [--artifact PATH] [--by USER] [--json]
@@ -60,7 +59,7 @@ export async function registryCommand(argv: string[], out: Out, err: Out): Promi
     out.write(json ? `${JSON.stringify(doc)}\n` : line.endsWith('\n') ? line : `${line}\n`);
     return 0;
   };
-  const { historyJson, modelJson, requestJson, versionJson } = await import('../core/registry/registryJson');
+  const { historyJson, modelJson, requestJson, transitionJson, versionJson } = await import('../core/registry/registryJson');
 
   switch (sub) {
     case 'register': {
@@ -112,11 +111,11 @@ export async function registryCommand(argv: string[], out: Out, err: Out): Promi
         const r = registry.transition({ model, version: ref, to, actor: actor(), reason: text('reason'), overrideGates });
         if (!r.applied) {
           const { request: q } = r;
-          return print({ applied: false, request: requestJson(q) },
+          return print(transitionJson(r),
             `${r.opened ? 'Opened' : 'Already pending:'} request ${q.id}: ${q.model} version ${q.version} to ${q.toStage} needs ${q.required} approval${q.required > 1 ? 's' : ''} by people other than ${q.requestedBy} ` +
             `(${q.approvals.length} so far). They run: mlops registry approve ${q.id} --by THEM`);
         }
-        return print({ applied: true, version: versionJson(r.version), archived: r.archived && versionJson(r.archived) }, `${stageLine(r.version, r.archived)}${r.version.gatesPassed || (to !== 'Staging' && to !== 'Production') ? '' : ' (gates overridden, logged)'}`);
+        return print(transitionJson(r), `${stageLine(r.version, r.archived)}${r.version.gatesPassed || (to !== 'Staging' && to !== 'Production') ? '' : ' (gates overridden, logged)'}`);
       });
     }
     case 'requests': {
@@ -198,7 +197,7 @@ export async function registryCommand(argv: string[], out: Out, err: Out): Promi
       const { render } = await import('../core/registry/cardRender');
       return withRegistry(root, json, out, err, (_registry, store) => {
         const card = render(modelCard(store, positionals[0], positionals[1]), format);
-        if (outFile) fs.writeFileSync(path.resolve(outFile), card);
+        if (outFile) writeWholeFile(outFile, 'the card', `card.${format}`, (write) => write(card));
         if (json) return print({ format, text: card }, '');
         out.write(outFile ? `Wrote the card to ${outFile} (${format}, ${Buffer.byteLength(card)} bytes).\n` : card);
         return 0;
@@ -214,9 +213,9 @@ export async function registryCommand(argv: string[], out: Out, err: Out): Promi
 const NO_MODELS = 'No registered models yet: mlops registry register --run ID registers a run\'s model.';
 
 /**
- * Opens the store and the registry for one command. A refusal of the registry (RegistryError)
- * is reported like the store's errors (reportErrors): `{"error":{code,message}}` with --json, the
- * message on stderr, exit code 1.
+ * Opens the store and the registry for one command. A refusal of the registry (RegistryError), a
+ * refused actor or a card that cannot be written is reported like every located error
+ * (reportErrors): `{"error":{code,message,path?}}` with --json, the message on stderr, exit code 1.
  */
 async function withRegistry(root: string, json: boolean, out: Out, err: Out, fn: (registry: ModelRegistry, store: Store) => number): Promise<number> {
   return reportErrors(json, out, err, async () => {
@@ -225,11 +224,6 @@ async function withRegistry(root: string, json: boolean, out: Out, err: Out, fn:
     const store = Store.open(root);
     try {
       return fn(new ModelRegistry(store), store);
-    } catch (e) {
-      if (!(e instanceof RegistryError)) throw e;
-      if (json) out.write(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
-      err.write(`mlops: ${e.message}\n`);
-      return 1;
     } finally {
       store.close();
     }
@@ -266,7 +260,7 @@ function describeVersion(v: ModelVersion): string {
   return [
     `${v.model} version ${v.version}: ${v.stage}${v.aliases.length ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : ''}`,
     `run ${v.runId}, artifact ${v.artifact.path} (sha256:${v.artifact.sha256}, ${v.artifact.size} B)`,
-    `registered ${new Date(v.createdAt).toISOString()} by ${v.createdBy}`,
+    `registered ${iso(v.createdAt)} by ${v.createdBy}`,
     `tags: ${tagsText(v)}`,
     gateSummary(v),
     ...v.pendingRequests.map((q) => `pending: ${requestLine(q)}`),
@@ -278,12 +272,12 @@ function tagsText(v: ModelVersion): string {
 }
 
 function historyLine(h: StageChange): string {
-  return `  ${new Date(h.at).toISOString()}  v${h.version} ${h.from} -> ${h.to} by ${h.actor}${h.reason ? `: ${h.reason}` : ''}${h.requestId ? ` (request ${h.requestId})` : ''}${h.gatesOverridden ? ' [gates overridden]' : ''}`;
+  return `  ${iso(h.at)}  v${h.version} ${h.from} -> ${h.to} by ${h.actor}${h.reason ? `: ${h.reason}` : ''}${h.requestId ? ` (request ${h.requestId})` : ''}${h.gatesOverridden ? ' [gates overridden]' : ''}`;
 }
 
 function requestLine(q: TransitionRequest): string {
   const approvers = q.approvals.map((a) => a.approver).join(', ');
-  return `${q.id}  ${q.model} v${q.version} -> ${q.toStage}  by ${q.requestedBy} ${new Date(q.requestedAt).toISOString()}  approvals ${q.approvals.length}/${q.required}${approvers ? ` (${approvers})` : ''}  ${q.status}${q.reason ? `  "${q.reason}"` : ''}`;
+  return `${q.id}  ${q.model} v${q.version} -> ${q.toStage}  by ${q.requestedBy} ${iso(q.requestedAt)}  approvals ${q.approvals.length}/${q.required}${approvers ? ` (${approvers})` : ''}  ${q.status}${q.reason ? `  "${q.reason}"` : ''}`;
 }
 
 function stageLine(v: ModelVersion, archived: ModelVersion | null): string {

@@ -5,6 +5,7 @@
  * (`{"error":{"code":...,"message":...,"path":...}}`, exit 1); the message also goes to stderr.
  * The project root is the nearest ancestor of the current directory with `.mlops/` or `.git/`.
  */
+import * as fs from 'fs';
 import { resolveActor } from '../core/audit/actor';
 import type { AuditEntryInput } from '../core/audit/auditLog';
 import { auditAfterWrite, checkoutChanged, snapshotCheckedOut, snapshotCreated } from '../core/audit/snapshotAudit';
@@ -19,6 +20,7 @@ import { findProjectRoot } from '../core/workspace/projectRoot';
 import { pull, push } from '../core/snapshots/remote';
 import { snapshot } from '../core/snapshots/snapshot';
 import { snapshotStatus, SnapshotStatus } from '../core/snapshots/status';
+import type { Store } from '../core/store/store';
 import { verifyCache, VerifyReport } from '../core/snapshots/verify';
 import { optionValue, parseArgs, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
@@ -47,10 +49,12 @@ export async function snapshotCommand(argv: string[], out: Out, err: Out): Promi
   const by = optionValue(options, 'by');
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(process.cwd());
+    // Before the change: a refused actor must not leave a change without its entry.
+    const actor = resolveActor(root, by);
     const r = await withHashCache(root, err, async (cache, record) => {
       const taken = await snapshot({ root, target: positionals[0], cache, message, onProgress: options.has('progress') ? progressLines(err) : undefined });
       // An unchanged pointer file means the same snapshot as before: nothing changed to record.
-      if (taken.pointerWritten) record(snapshotCreated(root, resolveActor(root, by), taken, message));
+      if (taken.pointerWritten) record(snapshotCreated(root, actor, taken, message));
       return taken;
     });
     if (json) out.write(`${JSON.stringify({ id: r.id, files: r.files, size: r.size, stored: r.stored })}\n`);
@@ -70,9 +74,10 @@ export async function checkoutCommand(argv: string[], out: Out, err: Out): Promi
   const by = optionValue(options, 'by');
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(process.cwd());
+    const actor = resolveActor(root, by);
     const r = await withHashCache(root, err, async (cache, record) => {
       const restored = await checkout({ root, target: positionals[0], cache, force: options.has('force') });
-      if (checkoutChanged(restored)) record(snapshotCheckedOut(root, resolveActor(root, by), restored));
+      if (checkoutChanged(restored)) record(snapshotCheckedOut(root, actor, restored));
       return restored;
     });
     if (json) out.write(`${JSON.stringify({ id: r.id, path: displayPath(r.path), files: r.files, written: r.written, removed: r.removed, unchanged: r.unchanged, modesChanged: r.modesChanged })}\n`);
@@ -145,11 +150,12 @@ export async function gcCommand(argv: string[], out: Out, err: Out): Promise<num
   const by = optionValue(options, 'by');
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(process.cwd());
+    const actor = resolveActor(root, by);
     const r = await withReferenceProviders(root, async (providers, record) => {
       const collected = gc({ root, dryRun: options.has('dry-run'), providers });
       if (!collected.dryRun && collected.removed + collected.temporaryFiles > 0) {
         record({
-          actor: resolveActor(root, by), action: 'cache.gc', entity: 'cache:local',
+          actor, action: 'cache.gc', entity: 'cache:local',
           details: { objects: collected.removed, bytes: collected.bytes, temporaryFiles: collected.temporaryFiles, temporaryBytes: collected.temporaryBytes },
         });
       }
@@ -177,9 +183,10 @@ async function transferCommand(which: 'push' | 'pull', argv: string[], out: Out,
   const by = optionValue(options, 'by');
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(process.cwd());
+    const actor = resolveActor(root, by);
     const r = await withReferenceProviders(root, async (providers, record) => {
       const moved = (which === 'push' ? push : pull)({ root, remote, providers });
-      if (moved.count) record({ actor: resolveActor(root, by), action: `cache.${which}`, entity: `remote:${moved.remote}`, details: { objects: moved.count, bytes: moved.bytes, skipped: moved.skipped } });
+      if (moved.count) record({ actor, action: `cache.${which}`, entity: `remote:${moved.remote}`, details: { objects: moved.count, bytes: moved.bytes, skipped: moved.skipped } });
       return moved;
     });
     const key = which === 'push' ? 'pushed' : 'pulled';
@@ -220,17 +227,21 @@ async function withHashCache<T>(root: string, err: Out, fn: (cache: HashCache, r
 
 /**
  * What keeps objects alive: the pointer files and the runs of the project's database, whose audit
- * log records what gc, push and pull change. The database is created when there is none yet; one
- * that cannot be opened is an error (gc must never guess its references).
+ * log records what gc, push and pull change. A database that cannot be opened is an error (gc must
+ * never guess its references). The store is opened only when there is a database to read runs
+ * from (checked when the roots are collected, which gc does under its lock) or a change to record:
+ * a dry run, or a push with nothing to send, in a project without one creates nothing.
  */
 async function withReferenceProviders<T>(root: string, fn: (providers: RootProvider[], record: AuditRecorder) => Promise<T>): Promise<T> {
   const { Store } = await import('../core/store/store');
   const { runRoots } = await import('../core/runs/runRoots');
-  const store = Store.open(root);
+  let store: Store | undefined;
+  const open = (): Store => (store ??= Store.open(root));
+  const runs: RootProvider = { name: 'runs', roots: (dir) => (fs.existsSync(Store.pathFor(root)) ? runRoots(open()).roots(dir) : []) };
   try {
-    return await fn([pointerFileRoots, runRoots(store)], (entry) => auditAfterWrite(store, entry));
+    return await fn([pointerFileRoots, runs], (entry) => auditAfterWrite(open(), entry));
   } finally {
-    store.close();
+    store?.close();
   }
 }
 

@@ -56,7 +56,7 @@ export function registerRegistryRequests(connection: Connection, workspace: Serv
 
   connection.onRequest(AuditTrailRequest, async (p) => {
     const [log, chain] = await Promise.all([
-      runCliJson<{ entries: AuditEntryItem[] }>(['audit', 'log', '--entity', p.entity], { cwd: p.root }),
+      runCliJson<{ entries: AuditEntryItem[] }>(['audit', 'log', '--entity', p.entity, '--all'], { cwd: p.root }),
       runCliJson<{ ok: boolean; entries: number; headHash: string; broken?: { seq: number; reason: string } }>(['audit', 'verify'], { cwd: p.root }),
     ]);
     const message = chain.ok

@@ -16,7 +16,7 @@ import { ChainVerification, verifyAuditChain } from '../../../server/src/core/au
 import { canonicalJson } from '../../../server/src/core/canonicalJson';
 import { Store } from '../../../server/src/core/store/store';
 import { removeTempDirs, runNode, startSoon, tempProject, WAIT_FOR_START } from '../store/storeTestUtil';
-import { parseCsv, tamper } from './auditTestUtil';
+import { parseCsv, sqlite3, tamper } from './auditTestUtil';
 
 after(removeTempDirs);
 
@@ -305,6 +305,36 @@ describe('audit log: prune', () => {
     v = log.edit('DELETE FROM audit_log WHERE seq = 2; DELETE FROM audit_checkpoint');
     assert.equal(v.broken?.seq, 1);
     assert.match(v.broken!.reason, /^entries 1 to 4 are missing; the log starts at entry 5 and there is no prune checkpoint: they were deleted, or the checkpoint/);
+  });
+
+  test('a checkpoint forged with the permit, triggers in place, and the entries before it deleted: broken at the first entry left', () => {
+    const { store, root } = logOf(20);
+    const head = verifyAuditChain(store.db).headHash;
+    const tenth = [...auditEntries(store.db)][9];
+    store.close();
+    // What prune does, without prune: the permit lets the delete trigger through.
+    sqlite3(Store.pathFor(root), `BEGIN; INSERT INTO audit_checkpoint (id, seq, hash, pruned_before, at) VALUES (1, 10, '${tenth.hash}', ${T0 + 10 * DAY}, ${T0 + 400 * DAY}); ` +
+      'INSERT INTO audit_prune_permit (held) VALUES (1); DELETE FROM audit_log WHERE seq <= 10; DELETE FROM audit_prune_permit; COMMIT;');
+    const v = verifyFile(root);
+    assert.deepEqual([v.ok, v.entries, v.firstSeq, v.headHash], [false, 10, 11, head], 'the rest of the chain links to the checkpoint and the head is unchanged');
+    assert.equal(v.broken?.seq, 11);
+    assert.equal(v.broken?.reason, 'entries 1 to 10 were removed without `mlops audit prune`: the log starts after a prune checkpoint (entry 10), but no audit.prune entry after it records that prune');
+  });
+
+  test('a checkpoint moved on past a real prune: the entries between the two are named', () => {
+    const log = fileLogOf(10, (store) => pruneAudit(store, { before: T0 + 4 * DAY, actor: 'a', retentionDays: 30, now: T0 + 400 * DAY }));
+    const v = log.edit(`UPDATE audit_checkpoint SET seq = 6, hash = '${log.entries[5].hash}'; DELETE FROM audit_log WHERE seq <= 6`);
+    assert.deepEqual([v.ok, v.broken?.seq], [false, 7]);
+    assert.match(v.broken!.reason, /^entries 5 to 6 were removed without `mlops audit prune`: the checkpoint is at entry 6, but the latest prune \(entry 11\) removed entries up to 4$/);
+  });
+
+  test('a checkpoint edited in place (its date or time) no longer matches the prune that made it', () => {
+    for (const edit of [`pruned_before = ${T0 + 3 * DAY}`, `at = ${T0 + 500 * DAY}`]) {
+      const log = fileLogOf(10, (store) => pruneAudit(store, { before: T0 + 4 * DAY, actor: 'a', retentionDays: 30, now: T0 + 400 * DAY }));
+      const v = log.edit(`UPDATE audit_checkpoint SET ${edit}`);
+      assert.equal(v.broken?.seq, 5, edit);
+      assert.match(v.broken!.reason, /^the prune checkpoint was changed: it is not what the latest prune \(entry 11\) recorded/, edit);
+    }
   });
 
   test('every entry after a checkpoint deleted: the prune\'s own entry is missing, which is named', () => {

@@ -7,7 +7,12 @@ import { execFileSync } from 'node:child_process';
  * file, which is what the hash chain is for.
  */
 export function tamper(dbPath: string, sql: string): void {
-  execFileSync('sqlite3', [dbPath, `DROP TRIGGER IF EXISTS audit_log_append_only; DROP TRIGGER IF EXISTS audit_log_no_delete; ${sql}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  sqlite3(dbPath, `DROP TRIGGER IF EXISTS audit_log_append_only; DROP TRIGGER IF EXISTS audit_log_no_delete; ${sql}`);
+}
+
+/** Runs `sql` on the database file with the real `sqlite3` command-line tool, triggers in place. */
+export function sqlite3(dbPath: string, sql: string): void {
+  execFileSync('sqlite3', [dbPath, sql], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** RFC 4180: rows of fields; quoted fields may hold commas, doubled quotes and line breaks. */

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { render, toHtml, toMarkdown } from '../../../server/src/core/registry/cardRender';
+import { Inline, render, toHtml, toMarkdown } from '../../../server/src/core/registry/cardRender';
 import { ANNEX_IV_HEADINGS, buildModelCard, modelCard } from '../../../server/src/core/registry/modelCard';
 import { removeTempDirs } from '../store/storeTestUtil';
 import { hashOf, insertPipelineRuns, pipelineYaml, registryProject } from './registryFixture';
@@ -15,7 +15,8 @@ const HOSTILE = '<script>alert("x")</script> & | `tick` *bold* [link](javascript
 
 /** A registered, approved, tagged version whose gate description, reason and tag carry markup. */
 function cardProject(): { md: string; html: string; requestId: string } {
-  const gates = [`  - { metric: accuracy, min: 0.8, type: performance, description: '${HOSTILE.replace(/'/g, "''")}' }`, '  - { metric: missing_rate, max: 0.05 }'];
+  // A lone carriage return (a YAML escape) in a description: a Markdown renderer takes it for a line end.
+  const gates = [`  - { metric: accuracy, min: 0.8, type: performance, description: '${HOSTILE.replace(/'/g, "''")}' }`, '  - { metric: missing_rate, max: 0.05, description: "ok\\r# FORGED" }'];
   const { store, registry } = registryProject({ 'pipeline.yaml': pipelineYaml({ risk: 'high', approvals: 1, gates }) });
   try {
     registry.register({ runId: insertPipelineRuns(store.db, 'a', 1000), actor: 'alice' });
@@ -69,6 +70,13 @@ describe('model card', () => {
     assert.ok(html.trimEnd().endsWith('</html>'));
   });
 
+  test('a description with a lone carriage return stays in its table cell: no heading forged', () => {
+    for (const doc of [md, html]) {
+      assert.ok(doc.includes('ok # FORGED'), 'folded to a space');
+      assert.ok(!doc.includes('\r'));
+    }
+  });
+
   test('Markdown: markup characters escaped, a | in a cell does not split it', () => {
     assert.ok(!md.includes('<script>'), 'no raw HTML');
     assert.ok(md.includes('\\<script\\>alert("x")\\</script\\> \\& \\| \\`tick\\` \\*bold\\* \\[link\\](javascript:alert(1))'));
@@ -97,6 +105,31 @@ describe('card rendering', () => {
     assert.ok(out.includes('- **demographic_parity_difference:** ``` ``x ```'), 'an underscore inside a word stays as it is');
     assert.ok(out.includes('| `x\\|y` |'));
     assert.ok(out.includes('*No rows \\<here\\>.*'));
+  });
+
+  test('every line terminator and control character in any text is folded to a space, in Markdown and HTML', () => {
+    const forged = (c: string): string => `ok${c}# FORGED${c}<b>${c}| x |`;
+    for (const c of ['\r', '\n', '\r\n', '\u2028', '\u2029', '\v', '\f', '\u0085', '\0', '\t\r\n  ']) {
+      const text = forged(c);
+      const hostile = {
+        title: text, intro: [text, { code: text }],
+        sections: [{ number: 1, title: text, blocks: [
+          { kind: 'paragraph' as const, text: [text, { code: text }] },
+          { kind: 'subheading' as const, text },
+          { kind: 'facts' as const, rows: [[text, [text, { code: text }]]] as [string, Inline[]][] },
+          { kind: 'table' as const, columns: [text], rows: [[[text, { code: text }]]], empty: text },
+          { kind: 'table' as const, columns: [text], rows: [], empty: text },
+        ] }],
+      };
+      const md = toMarkdown(hostile);
+      const html = toHtml(hostile);
+      const name = JSON.stringify(c);
+      for (const out of [md, html]) assert.ok(!/[\p{Cc}\u2028\u2029]/u.test(out.replace(/\n/g, '')), `${name}: no control character but the renderer's own line ends`);
+      const lines = md.trimEnd().split('\n');
+      assert.deepEqual(lines.map((l) => l.slice(0, 4)), ['# ok', '', 'ok #', '', '## 1', '', 'ok #', '', '### ', '', '- **', '', '| ok', '| --', '| ok', '', '*ok '], `${name}: the lines the document has, no more`);
+      assert.ok(md.includes('ok # FORGED \\<b\\> \\| x \\|'), `${name}: ${md}`);
+      assert.equal(html.split('\n').filter((l) => l.includes('FORGED')).length, 10, `${name}: one line per element (the title twice)`);
+    }
   });
 
   test('HTML: code elements, empty tables as a sentence', () => {

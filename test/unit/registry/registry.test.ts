@@ -10,7 +10,9 @@ import { after, describe, test } from 'node:test';
 import { RegistryError } from '../../../server/src/core/registry/errors';
 import { approvalsRequired, RegistryPipeline } from '../../../server/src/core/registry/pipelinePolicy';
 import { chooseArtifact, ModelRegistry } from '../../../server/src/core/registry/registry';
-import type { Store } from '../../../server/src/core/store/store';
+import { transitionJson } from '../../../server/src/core/registry/registryJson';
+import { RunRecord, RunStore } from '../../../server/src/core/runs/runStore';
+import { Store, StoreError } from '../../../server/src/core/store/store';
 import { removeTempDirs } from '../store/storeTestUtil';
 import { assertAuditChainVerifies, auditTrail, insertPipelineRuns, insertRun, pipelineYaml, PipelineOptions, registryProject } from './registryFixture';
 
@@ -38,6 +40,47 @@ function twoVersions(registry: ModelRegistry, store: Store, approvers: string[])
   const r = registry.transition({ model: 'demo-model', version: 1, to: 'Production', actor: 'alice' });
   if (!r.applied) for (const a of approvers) registry.approve({ requestId: r.request.id, actor: a });
   assert.equal(registry.getVersion('demo-model', 1).stage, 'Production');
+}
+
+/** Tests of a race put `meanwhile` right after the registry's first read of a run. */
+class InterleavedRuns extends RunStore {
+  constructor(store: Store, private meanwhile: (() => void) | undefined) {
+    super(store);
+  }
+
+  override get(idOrPrefix: string): RunRecord | undefined {
+    const run = super.get(idOrPrefix);
+    const act = this.meanwhile;
+    this.meanwhile = undefined;
+    act?.();
+    return run;
+  }
+}
+
+/**
+ * A registry during whose first read of a run another process does `act`, on its own connection to
+ * the file. That connection does not wait for the write lock: while the registry holds it, `act`
+ * fails as `busy` (another process would wait until the change committed) and `acted` says so.
+ */
+function raced(store: Store, act: (other: Store) => void): { registry: ModelRegistry; acted: () => boolean } {
+  let acted = false;
+  const registry = new ModelRegistry(store, new InterleavedRuns(store, () => {
+    const other = Store.open(store.projectRoot, { busyTimeoutMs: 0 });
+    try {
+      act(other);
+      acted = true;
+    } catch (e) {
+      if (!(e instanceof StoreError && e.code === 'busy')) throw e;
+    } finally {
+      other.close();
+    }
+  }));
+  return { registry, acted: () => acted };
+}
+
+/** Rewrites the project's pipeline file: the policy a later decision reads. */
+function setPipeline(store: Store, o: PipelineOptions): void {
+  fs.writeFileSync(path.join(store.projectRoot, 'pipeline.yaml'), pipelineYaml(o));
 }
 
 describe('register', () => {
@@ -83,6 +126,14 @@ describe('register', () => {
     assert.throws(() => registry.register({ runId: 't', actor: 'alice' }), (e: unknown) => e instanceof RegistryError && e.code === 'no-pipeline' && /pipeline\.yaml/.test(e.message));
     insertRun(store.db, { id: 'u', stage: 'train', startedAt: 1, artifacts: ['model.json'], pipelineFile: 'gone.pipeline.yaml' });
     assert.throws(() => registry.register({ runId: 'u', actor: 'alice' }), (e: unknown) => e instanceof RegistryError && e.code === 'no-pipeline' && /gone\.pipeline\.yaml.*no longer exists/.test(e.message));
+  }));
+
+  test('a run deleted by another process while it is being registered is refused, not registered', () => withRegistry({}, (_registry, store) => {
+    const runId = insertPipelineRuns(store.db, 'a', 1000);
+    const { registry, acted } = raced(store, (other) => new RunStore(other).delete(runId, 'mallory'));
+    refused('unknown-run', () => registry.register({ runId, actor: 'alice' }));
+    assert.ok(acted(), 'the run was deleted between the read and the transaction');
+    assert.deepEqual([registry.listModels(), store.db.prepare('SELECT COUNT(*) FROM model_versions').pluck().get()], [[], 0]);
   }));
 
   test('the artifact: the named one, the only one, the only model file among several, else ambiguous', () => {
@@ -143,6 +194,17 @@ describe('transitions and gates', () => {
     assert.ok(r.applied);
     assert.deepEqual([r.version.gatesPassed, r.version.gates[1].runId], [true, 'e'], 'the version keeps the report the decision was taken on');
     assert.deepEqual((auditTrail(store.db).at(-1)!.details.gates as { verdict: string }[]).map((g) => g.verdict), ['pass', 'pass']);
+  }));
+
+  test('an alias is resolved in the transaction: another process moving it meanwhile does not redirect the transition', () => withRegistry({}, (registry, store) => {
+    registry.register({ runId: insertPipelineRuns(store.db, 'a', 1000), actor: 'alice' });
+    registry.register({ runId: insertPipelineRuns(store.db, 'b', 2000), actor: 'alice' });
+    registry.setAlias({ model: 'demo-model', version: 1, alias: 'champion', actor: 'alice' });
+    // The other process moves the alias while the transition evaluates the gates (its read of a run).
+    const { registry: racing } = raced(store, (other) => new ModelRegistry(other).setAlias({ model: 'demo-model', version: 2, alias: 'champion', actor: 'mallory' }));
+    const r = racing.transition({ model: 'demo-model', version: 'champion', to: 'Staging', actor: 'alice' });
+    assert.ok(r.applied);
+    assert.equal(r.version.version, registry.getVersion('demo-model', 'champion').version, 'the version staged is the one the alias named when it was staged');
   }));
 
   test('approvals needed for Production: registry.approvals, else 1 on a high-risk pipeline and 0 otherwise', () => {
@@ -217,6 +279,103 @@ describe('four-eyes approval', () => {
     assert.deepEqual([entry.action, entry.entity, entry.details.reason, entry.details.request], ['registry.reject', 'model:demo-model/2', 'recall dropped on Malta', q.id]);
   }));
 
+  test('the transition JSON tells a request just opened from one already pending', () => withRegistry({ risk: 'high', approvals: 1 }, (registry, store) => {
+    registry.register({ runId: insertPipelineRuns(store.db, 'a', 1000), actor: 'alice' });
+    const opened = transitionJson(registry.transition({ model: 'demo-model', version: 1, to: 'Production', actor: 'alice' }));
+    const again = transitionJson(registry.transition({ model: 'demo-model', version: 1, to: 'Production', actor: 'bob' }));
+    assert.ok(!opened.applied && !again.applied);
+    assert.deepEqual([opened.opened, again.opened, again.request.id], [true, false, opened.request.id]);
+    const staged = transitionJson(registry.transition({ model: 'demo-model', version: 1, to: 'Staging', actor: 'alice' }));
+    assert.deepEqual(Object.keys(staged), ['applied', 'version', 'archived']);
+  }));
+
+  test('a pending request is cancelled, with an audit entry, when its version is archived or moved to None: no approval brings it back', () => withRegistry({ risk: 'high', approvals: 2 }, (registry, store) => {
+    registry.register({ runId: insertPipelineRuns(store.db, 'a', 1000), actor: 'alice' });
+    registry.register({ runId: insertPipelineRuns(store.db, 'b', 2000), actor: 'alice' });
+    const r1 = registry.transition({ model: 'demo-model', version: 1, to: 'Production', actor: 'alice' });
+    assert.ok(!r1.applied);
+    assert.equal(registry.transition({ model: 'demo-model', version: 1, to: 'Archived', actor: 'carol', reason: 'data leak found' }).applied, true);
+    assert.equal(registry.request(r1.request.id)?.status, 'cancelled');
+    refused('not-pending', () => registry.approve({ requestId: r1.request.id, actor: 'bob' }));
+    assert.deepEqual(registry.history('demo-model', 1).map((h) => [h.from, h.to]), [['None', 'Archived']]);
+    assert.deepEqual(auditTrail(store.db).slice(-2).map((e) => [e.action, e.entity, e.actor, e.details]), [
+      ['registry.transition', 'model:demo-model/1', 'carol', { from: 'None', to: 'Archived', reason: 'data leak found', requestId: null, gatesOverridden: false }],
+      ['registry.cancel', 'model:demo-model/1', 'carol', { request: r1.request.id, to: 'Production', reason: 'version 1 was moved to Archived' }],
+    ]);
+
+    registry.transition({ model: 'demo-model', version: 2, to: 'Staging', actor: 'alice' });
+    const r2 = registry.transition({ model: 'demo-model', version: 2, to: 'Production', actor: 'alice' });
+    assert.ok(!r2.applied);
+    registry.approve({ requestId: r2.request.id, actor: 'bob' });
+    registry.transition({ model: 'demo-model', version: 2, to: 'None', actor: 'carol' });
+    assert.deepEqual([registry.request(r2.request.id)?.status, registry.getVersion('demo-model', 2).pendingRequests], ['cancelled', []]);
+    refused('not-pending', () => registry.approve({ requestId: r2.request.id, actor: 'dave' }));
+    assert.deepEqual(auditTrail(store.db).at(-1)!.details, { request: r2.request.id, to: 'Production', reason: 'version 2 was moved to None' });
+    assert.equal(store.db.prepare("SELECT COUNT(*) FROM model_versions WHERE stage = 'Production'").pluck().get(), 0);
+  }));
+
+  test('the last approval evaluates the gates again on the pipeline as it is now: tightened gates keep the request pending', () => withRegistry({ risk: 'high', approvals: 2 }, (registry, store) => {
+    twoVersions(registry, store, ['bob', 'carol']);
+    const r = registry.transition({ model: 'demo-model', version: 2, to: 'Production', actor: 'alice' });
+    assert.ok(!r.applied);
+    setPipeline(store, { risk: 'high', approvals: 2, gates: ['  - { metric: accuracy, min: 0.99 }'] });
+    refused('gates-failed', () => registry.transition({ model: 'demo-model', version: 2, to: 'Staging', actor: 'alice' }));
+    assert.equal(registry.approve({ requestId: r.request.id, actor: 'bob' }).applied, false, 'an approval that does not complete the request is counted');
+    const before = auditTrail(store.db).length;
+    assert.throws(() => registry.approve({ requestId: r.request.id, actor: 'dave' }),
+      (e: unknown) => e instanceof RegistryError && e.code === 'gates-failed' && /accuracy 0\.9 \(min 0\.99\)/.test(e.message)
+        && e.message.includes(`Request ${r.request.id} stays pending until the gates pass or someone rejects it`) && !/override/.test(e.message));
+    assert.equal(auditTrail(store.db).length, before, 'nothing written');
+    const q = registry.request(r.request.id)!;
+    assert.deepEqual([q.status, q.approvals.map((a) => a.approver)], ['pending', ['bob']]);
+    assert.deepEqual([registry.getVersion('demo-model', 1).stage, registry.getVersion('demo-model', 2).stage, registry.getVersion('demo-model', 2).gates[1].min], ['Production', 'None', 0.8]);
+
+    setPipeline(store, { risk: 'high', approvals: 2, gates: ['  - { metric: accuracy, min: 0.85 }'] });
+    const last = registry.approve({ requestId: r.request.id, actor: 'dave' });
+    assert.deepEqual([last.applied, last.version?.stage], [true, 'Production']);
+    assert.deepEqual(last.version?.gates.map((g) => [g.metric, g.min, g.verdict]), [['accuracy', 0.85, 'pass']], 'the version keeps the report the approval was decided on');
+    const promoted = auditTrail(store.db).at(-1)!;
+    assert.deepEqual([promoted.action, promoted.entity, promoted.details.gatesOverridden, (promoted.details.gates as { min: number }[])[0].min], ['registry.transition', 'model:demo-model/2', false, 0.85]);
+  }));
+
+  test('off high risk, an override the request was opened with holds at the last approval, if the pipeline still allows one', () => withRegistry({ risk: 'limited', approvals: 1 }, (registry, store) => {
+    registry.register({ runId: insertPipelineRuns(store.db, 'a', 1000), actor: 'alice' });
+    for (const [tag, t] of [['b', 2000], ['c', 3000], ['d', 4000]] as const) registry.register({ runId: insertPipelineRuns(store.db, tag, t, { accuracy: 0.5 }), actor: 'alice' });
+    const production = (version: number, reason?: string) => {
+      const r = registry.transition({ model: 'demo-model', version, to: 'Production', actor: 'alice', ...(reason === undefined ? {} : { overrideGates: true, reason }) });
+      assert.ok(!r.applied);
+      return r.request.id;
+    };
+    // Opened with failing gates overridden: the override holds.
+    const overridden = registry.approve({ requestId: production(2, 'pilot'), actor: 'bob' });
+    assert.deepEqual([overridden.applied, registry.history('demo-model', 2).at(-1)?.gatesOverridden], [true, true]);
+    // Opened with passing gates, then tightened: no override to honour.
+    const plain = production(1);
+    setPipeline(store, { risk: 'limited', approvals: 1, gates: ['  - { metric: accuracy, min: 0.95 }'] });
+    assert.throws(() => registry.approve({ requestId: plain, actor: 'bob' }), (e: unknown) => e instanceof RegistryError && e.code === 'gates-failed' && /stays pending/.test(e.message));
+    // Opened with an override, and the gates pass by now: nothing overridden.
+    const loosened = production(3, 'pilot 2');
+    setPipeline(store, { risk: 'limited', approvals: 1, gates: ['  - { metric: accuracy, min: 0.4 }'] });
+    assert.equal(registry.approve({ requestId: loosened, actor: 'bob' }).applied, true);
+    assert.equal(registry.history('demo-model', 3).at(-1)?.gatesOverridden, false);
+    // Opened with an override, then the pipeline became high-risk: none allowed.
+    setPipeline(store, { risk: 'limited', approvals: 1, gates: ['  - { metric: accuracy, min: 0.95 }'] });
+    const raised = production(4, 'pilot 3');
+    setPipeline(store, { risk: 'high', approvals: 1, gates: ['  - { metric: accuracy, min: 0.95 }'] });
+    assert.throws(() => registry.approve({ requestId: raised, actor: 'bob' }), (e: unknown) => e instanceof RegistryError && e.code === 'override-not-allowed' && /stays pending/.test(e.message));
+    assert.deepEqual(registry.requests().map((q) => q.id).sort(), [plain, raised].sort());
+  }));
+
+  test('a rejection by someone who approved replaces their approval, whatever the case of their name', () => withRegistry({ risk: 'high', approvals: 2 }, (registry, store) => {
+    twoVersions(registry, store, ['bob', 'carol']);
+    const r = registry.transition({ model: 'demo-model', version: 2, to: 'Production', actor: 'alice' });
+    assert.ok(!r.applied);
+    registry.approve({ requestId: r.request.id, actor: 'Bob' });
+    const q = registry.reject({ requestId: r.request.id, actor: 'bob', reason: 'found a problem after all' });
+    assert.deepEqual([q.status, q.approvals, q.rejection?.by], ['rejected', [], 'bob']);
+    assert.deepEqual(store.db.prepare('SELECT approver, decision FROM approvals WHERE request_id = ?').raw().all(r.request.id), [['bob', 'reject']]);
+  }));
+
   test('a failure inside the promotion leaves everything as it was: no approval, no archive, no audit entry', () => withRegistry({ risk: 'high', approvals: 1 }, (registry, store) => {
     twoVersions(registry, store, ['bob']);
     const r = registry.transition({ model: 'demo-model', version: 2, to: 'Production', actor: 'alice' });
@@ -253,9 +412,27 @@ describe('rollback, aliases and tags', () => {
       [3, 'Production', 'Archived', 'ops', 'error rate up'], [2, 'Archived', 'Production', 'ops', 'error rate up'],
       [2, 'Production', 'Archived', 'ops', 'rollback'], [1, 'Archived', 'Production', 'ops', 'rollback'],
     ]);
-    assert.deepEqual(auditTrail(store.db).filter((e) => e.action === 'registry.rollback').map((e) => [e.entity, e.details.restored, e.details.archived]), [['model:demo-model/2', 2, 3], ['model:demo-model/1', 1, 2]]);
+    assert.deepEqual(auditTrail(store.db).filter((e) => e.action === 'registry.rollback').map((e) => [e.entity, e.details.restored, e.details.archived, e.details.gatesPassedNow]), [
+      ['model:demo-model/2', 2, 3, true], ['model:demo-model/1', 1, 2, true],
+    ]);
     registry.transition({ model: 'demo-model', version: 1, to: 'Archived', actor: 'ops' });
     refused('no-previous-production', () => registry.rollback({ model: 'demo-model', actor: 'ops' }));
+  }));
+
+  test('rollback restores a version whose gates fail now, or whose pipeline file is gone, and records that', () => withRegistry({ approvals: 0 }, (registry, store) => {
+    twoVersions(registry, store, []);
+    registry.transition({ model: 'demo-model', version: 2, to: 'Production', actor: 'alice' });
+    setPipeline(store, { approvals: 0, gates: ['  - { metric: accuracy, min: 0.95 }'] });
+    assert.equal(registry.rollback({ model: 'demo-model', actor: 'ops' }).restored.version, 1);
+    const failing = auditTrail(store.db).find((e) => e.action === 'registry.rollback')!;
+    assert.deepEqual([failing.details.gatesPassedNow, (failing.details.gatesNow as { verdict: string }[]).map((g) => g.verdict)], [false, ['fail']]);
+    assert.equal(registry.getVersion('demo-model', 1).gates[1].min, 0.8, 'not a decision on the gates: the version keeps its report');
+
+    setPipeline(store, { approvals: 0 });
+    registry.transition({ model: 'demo-model', version: 2, to: 'Production', actor: 'alice' });
+    fs.rmSync(path.join(store.projectRoot, 'pipeline.yaml'));
+    assert.equal(registry.rollback({ model: 'demo-model', actor: 'ops' }).restored.version, 1);
+    assert.deepEqual(Object.entries(auditTrail(store.db).filter((e) => e.action === 'registry.rollback').at(-1)!.details).filter(([k]) => k.startsWith('gates')), [['gatesNow', null], ['gatesPassedNow', null]]);
   }));
 
   test('a pending request is cancelled when its version reaches the stage another way', () => {
@@ -269,6 +446,8 @@ describe('rollback, aliases and tags', () => {
       assert.ok(!r.applied);
       registry.rollback({ model: 'demo-model', actor: 'ops' });
       assert.deepEqual([registry.request(r.request.id)?.status, registry.getVersion('demo-model', 1).stage], ['cancelled', 'Production']);
+      const cancel = auditTrail(store.db).at(-1)!;
+      assert.deepEqual([cancel.action, cancel.entity, cancel.actor, cancel.details], ['registry.cancel', 'model:demo-model/1', 'ops', { request: r.request.id, to: 'Production', reason: 'version 1 reached Production another way' }]);
       refused('not-pending', () => registry.approve({ requestId: r.request.id, actor: 'bob' }));
       assertAuditChainVerifies(store.db);
     } finally {
@@ -308,6 +487,25 @@ describe('rollback, aliases and tags', () => {
     ]);
   }));
 
+  test('a reason, tag key or value, or alias with a line break or control character is refused: it would forge lines in the audit log and the card', () => withRegistry({ risk: 'high', approvals: 1 }, (registry, store) => {
+    twoVersions(registry, store, ['bob']);
+    const r = registry.transition({ model: 'demo-model', version: 2, to: 'Production', actor: 'alice' });
+    assert.ok(!r.applied);
+    const before = auditTrail(store.db).length;
+    const invalid = (field: string, fn: () => unknown) => assert.throws(fn, (e: unknown) => e instanceof RegistryError && e.code === 'invalid-text' && e.message.startsWith(`A ${field} `) && /write it on one line/.test(e.message), field);
+    invalid('reason', () => registry.transition({ model: 'demo-model', version: 2, to: 'Staging', actor: 'alice', reason: 'ok\n2025-01-01 registry.approve by bob' }));
+    invalid('reason', () => registry.approve({ requestId: r.request.id, actor: 'bob', reason: 'ok\rforged' }));
+    invalid('reason', () => registry.reject({ requestId: r.request.id, actor: 'bob', reason: 'no\u2028forged' }));
+    invalid('reason', () => registry.rollback({ model: 'demo-model', actor: 'ops', reason: 'nul\0' }));
+    invalid('tag value', () => registry.setTags({ model: 'demo-model', version: 1, set: { note: 'a\nb' }, remove: [], actor: 'alice' }));
+    invalid('tag value', () => registry.setTags({ model: 'demo-model', version: 1, set: { note: 'a\u2029b' }, remove: [], actor: 'alice' }));
+    invalid('tag key', () => registry.setTags({ model: 'demo-model', version: 1, set: { 'a\tb': 'x' }, remove: [], actor: 'alice' }));
+    invalid('tag key', () => registry.setTags({ model: 'demo-model', version: 1, set: {}, remove: ['a\n'], actor: 'alice' }));
+    invalid('alias', () => registry.setAlias({ model: 'demo-model', version: 1, alias: 'champion\n', actor: 'alice' }));
+    assert.equal(auditTrail(store.db).length, before, 'nothing written');
+    assert.equal(registry.approve({ requestId: r.request.id, actor: 'bob', reason: '  surrounding spaces and a final newline are trimmed\n' }).request.approvals[0].reason, 'surrounding spaces and a final newline are trimmed');
+  }));
+
   test('every kind of change leaves its audit entry, and the chain verifies', () => withRegistry({ risk: 'high', approvals: 1 }, (registry, store) => {
     twoVersions(registry, store, ['bob']);
     const r = registry.transition({ model: 'demo-model', version: 2, to: 'Production', actor: 'alice' });
@@ -319,8 +517,10 @@ describe('rollback, aliases and tags', () => {
     registry.reject({ requestId: q.request.id, actor: 'bob', reason: 'not now' });
     registry.setAlias({ model: 'demo-model', version: 1, alias: 'champion', actor: 'alice' });
     registry.setTags({ model: 'demo-model', version: 1, set: { a: 'b' }, remove: [], actor: 'alice' });
+    registry.transition({ model: 'demo-model', version: 2, to: 'Production', actor: 'alice' });
+    registry.transition({ model: 'demo-model', version: 2, to: 'None', actor: 'alice' });
     const actions = new Set(auditTrail(store.db).map((e) => e.action));
-    for (const a of ['register', 'transition', 'request', 'approve', 'reject', 'rollback', 'alias', 'tag']) assert.ok(actions.has(`registry.${a}`), a);
+    for (const a of ['register', 'transition', 'request', 'approve', 'reject', 'rollback', 'alias', 'tag', 'cancel']) assert.ok(actions.has(`registry.${a}`), a);
     // Every stage change has its entry.
     const transitions = auditTrail(store.db).filter((e) => e.action === 'registry.transition').length;
     assert.equal(transitions, registry.history('demo-model').length);

@@ -18,11 +18,26 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** The actor of what MLOps does on nobody's behalf, e.g. ending as `interrupted` a run whose process is gone. */
 export const SYSTEM_ACTOR = 'mlops';
 
+/**
+ * What would start a new line where an entry is shown as text (a terminal, a report): the control
+ * characters (C0, DEL, C1: \n, \r, \v, \f, NEL...) and the Unicode line and paragraph separators.
+ */
+export const CONTROL_CHARACTER = /[\p{Cc}\u2028\u2029]/u;
+
+/** `text` on one line, each control character written as its JSON escape (\n, \r, \t, \u2028...). */
+export function escapeControls(text: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return text.replace(new RegExp(CONTROL_CHARACTER.source, 'gu'), (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export interface AuditEntryInput {
   actor: string;
   /** What happened, `area.verb`: run.create, run.end, registry.transition, audit.prune... */
   action: string;
-  /** What it happened to, `kind:id`: run:3f2a..., model:grant-fraud/3, request:ab12..., snapshot:data/raw */
+  /**
+   * What it happened to, `kind:id`: run:3f2a..., model:grant-fraud/3 (a version, with its requests
+   * and approvals), snapshot:data/raw, remote:share, cache:local, audit:log.
+   */
   entity: string;
   details: Record<string, unknown>;
   /** ms since the epoch; now when not given. */
@@ -82,7 +97,7 @@ export function appendAudit(db: BetterSqlite3.Database, input: AuditEntryInput):
 /** An audit operation refused; `code` says why (as the CLI's {"error":{code}} does). */
 export class AuditError extends Error {
   constructor(
-    readonly code: 'within-retention' | 'no-retention' | 'chain-broken',
+    readonly code: 'within-retention' | 'no-retention' | 'chain-broken' | 'invalid-actor',
     message: string,
     /** The file the message is about (a pipeline.yaml without logRetentionDays). */
     readonly path?: string,

@@ -5,6 +5,7 @@
  * the hash covers it as milliseconds since the epoch, `Date.parse(time)`).
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { iso } from '../isoTime';
 import { AUDIT_ROW_COLUMNS, AuditRow } from './auditLog';
 
 export interface AuditFilter {
@@ -99,11 +100,11 @@ function exported(row: AuditRow): ExportedEntry {
   } catch {
     details = row.details;
   }
-  return { seq: row.seq, time: new Date(row.time).toISOString(), actor: row.actor, action: row.action, entity: row.entity, details, prevHash: row.prev_hash, hash: row.hash };
+  return { seq: row.seq, time: iso(row.time), actor: row.actor, action: row.action, entity: row.entity, details, prevHash: row.prev_hash, hash: row.hash };
 }
 
 function csvLine(row: AuditRow): string {
-  return `${[String(row.seq), new Date(row.time).toISOString(), row.actor, row.action, row.entity, row.details, row.prev_hash, row.hash].map(csvField).join(',')}\r\n`;
+  return `${[String(row.seq), iso(row.time), row.actor, row.action, row.entity, row.details, row.prev_hash, row.hash].map(csvField).join(',')}\r\n`;
 }
 
 function csvField(value: string): string {

@@ -6,15 +6,17 @@
  * the tampering and bless the rest with a checkpoint), a permit row lets the delete trigger through,
  * the oldest entries go, the checkpoint takes the seq and hash of the last one removed (where
  * verification starts from now on), the permit goes, and the prune records itself as the next
- * entry.
+ * entry: verification accepts a checkpoint only with that entry after it, naming its seq, hash,
+ * date and time, so a checkpoint written by other means shows.
  *
  * What is removed is always a prefix of the chain, up to the first entry at or after `before`: an
  * entry written while the clock was set back stays with the entries around it, so the remaining
  * seqs stay consecutive.
  */
+import { iso } from '../isoTime';
 import type { Store } from '../store/store';
 import { appendAudit, AuditEntry, AuditError } from './auditLog';
-import { AuditCheckpoint, readCheckpoint, verifyAuditChain } from './verify';
+import { AuditCheckpoint, PRUNE_ACTION, PRUNE_ENTITY, PruneDetails, readCheckpoint, verifyAuditChain } from './verify';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -72,14 +74,9 @@ export function pruneAudit(store: Store, opts: PruneOptions): PruneResult {
     const removed = db.prepare('DELETE FROM audit_log WHERE seq <= ?').run(toSeq).changes;
     db.prepare('INSERT OR REPLACE INTO audit_checkpoint (id, seq, hash, pruned_before, at) VALUES (1, ?, ?, ?, ?)').run(toSeq, lastRemoved.hash, opts.before, now);
     db.prepare('DELETE FROM audit_prune_permit').run();
-    const entry = appendAudit(db, {
-      actor: opts.actor, action: 'audit.prune', entity: 'audit:log', time: now,
-      details: { removed, fromSeq: range.first, toSeq, before: iso(opts.before), retentionDays: opts.retentionDays, checkpointHash: lastRemoved.hash },
-    });
+    // Its details and time are what verification holds the checkpoint to (verify.ts checkpointProblem).
+    const details: PruneDetails = { removed, fromSeq: range.first, toSeq, before: iso(opts.before), retentionDays: opts.retentionDays, checkpointHash: lastRemoved.hash };
+    const entry = appendAudit(db, { actor: opts.actor, action: PRUNE_ACTION, entity: PRUNE_ENTITY, time: now, details });
     return { removed, fromSeq: range.first, toSeq, checkpoint: readCheckpoint(db), entry };
   });
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

@@ -9,6 +9,12 @@
  *   previous one edited together with its hash);
  * - its hash is the SHA-256 of prev_hash and its content (an edit of time, actor, action, entity or
  *   details).
+ * After a prune it also checks that the checkpoint is the one `mlops audit prune` made: the latest
+ * `audit.prune` entry of the chain (a prune records itself after its checkpoint, in the same
+ * transaction) must name the checkpoint's seq, hash, date and time. Whoever holds the file can
+ * write a checkpoint and delete the entries before it as prune does; without that entry, which
+ * they cannot add to the chain without recomputing every hash after it, the log is broken at the
+ * first entry left.
  *
  * What the chain alone cannot show: entries removed from the END (the shorter chain is intact), a
  * whole log rewritten with new hashes, or entries added at the end by someone who computes their
@@ -18,6 +24,7 @@
  * export | grep`).
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { iso } from '../isoTime';
 import { AUDIT_ROW_COLUMNS, AuditRow, entryHash, GENESIS_HASH } from './auditLog';
 
 export interface AuditCheckpoint {
@@ -29,6 +36,22 @@ export interface AuditCheckpoint {
   /** When the prune ran (ms since the epoch). */
   at: number;
 }
+
+/** The entry a prune records itself as, after its checkpoint. */
+export const PRUNE_ACTION = 'audit.prune';
+export const PRUNE_ENTITY = 'audit:log';
+
+/** The details of that entry: what verification matches the checkpoint against. */
+export type PruneDetails = {
+  removed: number;
+  fromSeq: number;
+  /** The checkpoint's seq and hash. */
+  toSeq: number;
+  checkpointHash: string;
+  /** The checkpoint's prunedBefore, as an ISO time. */
+  before: string;
+  retentionDays: number;
+};
 
 export interface ChainVerification {
   ok: boolean;
@@ -62,18 +85,62 @@ export function verifyAuditChain(db: BetterSqlite3.Database): ChainVerification 
     let entries = 0;
     let firstSeq: number | null = null;
     let broken: ChainVerification['broken'];
+    let lastPrune: AuditRow | undefined;
     for (const row of db.prepare(`SELECT ${AUDIT_ROW_COLUMNS} FROM audit_log ORDER BY seq`).iterate() as IterableIterator<AuditRow>) {
       entries++;
       firstSeq ??= row.seq;
       broken ??= linkProblem(row, previous, checkpoint) ?? contentProblem(row);
+      if (row.action === PRUNE_ACTION && row.entity === PRUNE_ENTITY) lastPrune = row;
       previous = { seq: row.seq, hash: row.hash };
     }
-    if (checkpoint && entries === 0) {
+    if (checkpoint && firstSeq === null) {
       // A prune records itself after its checkpoint, so an empty log after one lost that entry at least.
       broken = { seq: checkpoint.seq + 1, reason: `no entry follows the prune checkpoint (entry ${checkpoint.seq}), but a prune always records itself as the next entry: entries were deleted` };
+    } else if (checkpoint && firstSeq !== null) {
+      // Reported at the first entry left, so before any break the walk found later; one it found there says more.
+      const unmade = checkpointProblem(checkpoint, lastPrune, firstSeq);
+      if (unmade && (!broken || unmade.seq < broken.seq)) broken = unmade;
     }
     return { ok: !broken, entries, firstSeq, lastSeq: entries ? previous.seq : null, headHash: previous.hash, checkpoint, ...(broken && { broken }) };
   })();
+}
+
+/**
+ * Whether the latest prune entry records `checkpoint` (what prune.ts writes: toSeq and
+ * checkpointHash, before as ISO time, the entry's time the checkpoint's `at`); the break is
+ * reported at `firstSeq`, the first entry left.
+ */
+function checkpointProblem(checkpoint: AuditCheckpoint, lastPrune: AuditRow | undefined, firstSeq: number): ChainVerification['broken'] {
+  if (!lastPrune) {
+    return {
+      seq: firstSeq,
+      reason: `${entriesText(1, checkpoint.seq)} removed without \`mlops audit prune\`: the log starts after a prune checkpoint (entry ${checkpoint.seq}), ` +
+        'but no audit.prune entry after it records that prune',
+    };
+  }
+  // An edited prune entry is reported where it stands (contentProblem): what it says proves nothing either way.
+  if (contentProblem(lastPrune)) return undefined;
+  const recorded = JSON.parse(lastPrune.details) as PruneDetails;
+  if (recorded.toSeq < checkpoint.seq) {
+    return {
+      seq: firstSeq,
+      reason: `${entriesText(recorded.toSeq + 1, checkpoint.seq)} removed without \`mlops audit prune\`: the checkpoint is at entry ${checkpoint.seq}, ` +
+        `but the latest prune (entry ${lastPrune.seq}) removed entries up to ${recorded.toSeq}`,
+    };
+  }
+  if (recorded.toSeq !== checkpoint.seq || recorded.checkpointHash !== checkpoint.hash || Date.parse(recorded.before) !== checkpoint.prunedBefore || lastPrune.time !== checkpoint.at) {
+    return {
+      seq: firstSeq,
+      reason: `the prune checkpoint was changed: it is not what the latest prune (entry ${lastPrune.seq}) recorded ` +
+        `(checkpoint: entry ${checkpoint.seq}, hash ${short(checkpoint.hash)}, before ${iso(checkpoint.prunedBefore)}, at ${iso(checkpoint.at)}; ` +
+        `prune: entry ${recorded.toSeq}, hash ${short(recorded.checkpointHash)}, before ${recorded.before}, at ${iso(lastPrune.time)})`,
+    };
+  }
+  return undefined;
+}
+
+function entriesText(from: number, to: number): string {
+  return from === to ? `entry ${from} was` : `entries ${from} to ${to} were`;
 }
 
 function linkProblem(row: AuditRow, previous: Link, checkpoint: AuditCheckpoint | null): ChainVerification['broken'] {

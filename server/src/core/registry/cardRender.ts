@@ -6,7 +6,10 @@
  * Every value is text from the project (pipeline descriptions, reasons, tags, metric names), so
  * both renderers escape all of it: in Markdown no character can start markup or raw HTML, in HTML
  * everything is entity-escaped and the page carries a Content-Security-Policy that allows no
- * script at all (only its inline style).
+ * script at all (only its inline style). No value can start a line either: every line terminator
+ * and control character (\r alone, \v, \f, NEL, U+2028, U+2029 as well as \n), with the blanks
+ * around it, is folded to one space in both formats, since a Markdown renderer that takes a lone
+ * \r for a line end would otherwise read what follows as a heading, a list or a table row.
  */
 
 /** Plain text, or an identifier shown as code (ids, hashes, paths, metric names). */
@@ -136,7 +139,7 @@ function mdInline(t: Text, inTable = false): string {
  * folded.
  */
 function mdText(s: string): string {
-  return s.replace(/\s*\r?\n\s*/g, ' ').replace(/[\\`*[\]<>|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, (c) => `\\${c}`);
+  return oneLine(s).replace(/[\\`*[\]<>|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, (c) => `\\${c}`);
 }
 
 /** A paragraph must not begin like a list item, a heading or an indented code block. */
@@ -146,7 +149,7 @@ function mdParagraph(t: Text): string {
 
 /** A code span fenced by more backticks than the text holds in a row (CommonMark's rule). */
 function mdCode(s: string): string {
-  const text = s.replace(/\s*\r?\n\s*/g, ' ');
+  const text = oneLine(s);
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
@@ -158,5 +161,10 @@ function htmlInline(t: Text): string {
 }
 
 function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return oneLine(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Every line terminator and control character, with the blanks around it, as one space (see the header). */
+function oneLine(s: string): string {
+  return s.replace(/\s*[\p{Cc}\u2028\u2029]+\s*/gu, ' ');
 }

@@ -14,6 +14,7 @@ export type RegistryErrorCode =
   | 'already-registered'      // this run's artifact is already a version of the model
   | 'pipeline-mismatch'       // the model belongs to another pipeline file
   | 'invalid-name'            // model name, alias or tag key not of the allowed form
+  | 'invalid-text'            // a reason, tag or alias with a control character or line break
   | 'gates-failed'
   | 'override-not-allowed'    // --override-gates on a high-risk pipeline
   | 'reason-required'         // an override or a rejection without a reason

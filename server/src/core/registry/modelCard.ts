@@ -10,6 +10,7 @@
  * The card is one `Document` (cardRender.ts) rendered to Markdown or HTML.
  */
 import type { Document, Block, Inline, Text } from './cardRender';
+import { iso } from '../isoTime';
 import { RunRecord, RunStore } from '../runs/runStore';
 import type { Store } from '../store/store';
 import { lineageOf, Relation } from './lineage';
@@ -252,8 +253,4 @@ function snapshotsOf(dataset: string, lineage: CardInput['lineage']): Inline[] {
 function paramRows(v: unknown, prefix = ''): [string, unknown][] {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return prefix ? [[prefix, v]] : [];
   return Object.entries(v).flatMap(([k, x]) => paramRows(x, prefix ? `${prefix}.${k}` : k));
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

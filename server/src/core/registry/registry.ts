@@ -3,27 +3,34 @@
  * versions (a run's artifact with its gate report), stages, aliases, tags, transition requests
  * and approvals.
  *
- * Every mutation is one `BEGIN IMMEDIATE` transaction that re-reads what it decides on and appends
- * its audit entries (core/audit/auditLog.ts): the change and its record commit together or not at
- * all, and two processes acting at once are serialised (the second sees what the first did). A
- * promotion to Production archives the previous Production version in the same transaction, and
- * the unique index `one_production_version` makes a second Production version impossible even
- * for a writer that bypassed this module.
+ * Every mutation is one `BEGIN IMMEDIATE` transaction that reads there what it decides on (the
+ * version an alias names, its stage, the pending requests, the pipeline's policy and gates) and
+ * appends its audit entries (core/audit/auditLog.ts): the change and its record commit together or
+ * not at all, and two processes acting at once are serialised (the second sees what the first
+ * did). Registration alone evaluates its gates before the transaction (a completed run's metrics
+ * no longer change) and checks in it that the run still exists and is completed. A promotion to
+ * Production archives the previous Production version in the same transaction, and the unique
+ * index `one_production_version` makes a second Production version impossible even for a writer
+ * that bypassed this module.
  *
  * Policy (read from the model's pipeline file when a decision is made):
  * - Staging and Production need every gate to pass; the gates are evaluated again at each such
- *   transition (the evidence may have grown: an evaluate run after the registration). Only a
- *   pipeline that is not high-risk may pass failing gates with an override and a reason.
+ *   transition and at the approval that applies a request (the evidence may have grown: an
+ *   evaluate run after the registration; the gates may have been tightened). Only a pipeline that
+ *   is not high-risk may pass failing gates with an override and a reason.
  * - Production needs `registry.approvals` distinct approvers other than the requester
- *   (four-eyes); with 0 it is immediate. None and Archived are immediate and check nothing.
- * - Rollback restores the version that was Production before the current one, at once: an
- *   emergency action, audited like any other.
+ *   (four-eyes); with 0 it is immediate. None and Archived are immediate and check nothing, and
+ *   they cancel the version's pending requests: an approval must not bring back a retired version.
+ * - Rollback restores the version that was Production before the current one, at once and without
+ *   its gates: an emergency action, audited like any other, with whether those gates pass now.
+ * - Reasons, tags and aliases are one line of text: a line break or control character in them
+ *   could forge lines in the audit log's text and in the model card.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { appendAudit } from '../audit/auditLog';
 import { canonicalJson } from '../canonicalJson';
 import { newId } from '../runs/runStage';
-import { Artifact, RunRecord, RunStore } from '../runs/runStore';
+import { Artifact, RunRecord, RunStatus, RunStore } from '../runs/runStore';
 import type { Store } from '../store/store';
 import { RegistryError } from './errors';
 import { describeGate, evaluateGates, GateReport, gatesPassed } from './gates';
@@ -159,15 +166,20 @@ export class ModelRegistry {
    * `registry.model`, else its name), with the gate report of its lineage.
    */
   register(opts: { runId: string; model?: string; artifact?: string; actor: string }): ModelVersion {
+    // Read and evaluated outside the transaction, so that other writers do not wait on the pipeline
+    // file and the lineage's metrics.
     const run = this.runs.get(opts.runId);
-    if (!run) throw new RegistryError('unknown-run', `No run '${opts.runId}' in this project (mlops runs list shows them; a short id must be unique).`);
-    if (run.status !== 'completed') throw new RegistryError('run-not-completed', `Run ${run.id} ended ${run.status}: only a completed run can be registered. Run the stage again (mlops run ${run.stage}).`);
+    checkRegistrable(opts.runId, run);
     const pipeline = readPipeline(this.root, run.pipelineFile);
     const name = opts.model ?? defaultModelName(pipeline);
     if (!MODEL_NAME.test(name)) throw new RegistryError('invalid-name', `'${name}' is not a model name: lowercase letters, digits and '-', starting with a letter or digit (e.g. grant-fraud).`);
     const artifact = chooseArtifact(run, opts.artifact);
     const gates = this.evaluate(run, pipeline);
     return this.store.transaction((db) => {
+      // Again under the lock: `runs delete` may have removed the run since (model_versions.run_id has
+      // no foreign key to stop it), and the version must not outlive its provenance.
+      const still = db.prepare('SELECT status FROM runs WHERE id = ?').get(run.id) as { status: RunStatus } | undefined;
+      checkRegistrable(run.id, still && { ...run, status: still.status });
       const model = this.modelRow(name);
       if (model && model.pipeline_file !== run.pipelineFile) {
         throw new RegistryError('pipeline-mismatch', `The model ${name} belongs to ${model.pipeline_file}, and run ${run.id} to ${run.pipelineFile}: register it under another name (--name NAME).`);
@@ -192,42 +204,23 @@ export class ModelRegistry {
    * `overrideGates` (with a reason, and only on a pipeline that is not high-risk).
    */
   transition(opts: { model: string; version: VersionRef; to: ModelStage; actor: string; reason?: string; overrideGates?: boolean }): TransitionOutcome {
-    const model = this.read(() => this.modelRowOrThrow(opts.model));
-    const target = this.getVersion(model.name, opts.version);
-    checkNotAlready(target, opts.to);
-    let gates: GateReport | undefined;
-    let required = 0;
-    let gatesOverridden = false;
-    if (opts.to === 'Staging' || opts.to === 'Production') {
-      const pipeline = readPipeline(this.root, model.pipeline_file);
-      const run = this.runs.get(target.runId);
-      gates = run ? this.evaluate(run, pipeline) : target.gates; // a deleted run keeps the report it had
-      if (!gatesPassed(gates)) {
-        const failing = gates.filter((g) => g.verdict !== 'pass');
-        const high = riskOf(pipeline) === 'high';
-        if (!opts.overrideGates) {
-          const missing = failing.some((g) => g.verdict === 'missing');
-          throw new RegistryError('gates-failed', `Version ${target.version} of ${model.name} fails ${failing.length} gate${failing.length > 1 ? 's' : ''}: ${failing.map(describeGate).join(', ')}. It cannot enter ${opts.to}.` +
-            `${missing ? ' A missing metric is checked again at the next transition: run the stage that reports it first.' : ''}` +
-            `${high ? '' : ' This pipeline is not high-risk: --override-gates --reason R passes it anyway, and that is logged.'}`);
-        }
-        if (high) throw new RegistryError('override-not-allowed', `${model.pipeline_file} is a high-risk pipeline (risk: high): its gates cannot be overridden. Train a version that passes them.`);
-        if (!opts.reason?.trim()) throw new RegistryError('reason-required', 'Overriding gates needs a reason (--reason R): it goes into the audit log.');
-        gatesOverridden = true;
-      }
-      if (opts.to === 'Production') required = approvalsRequired(pipeline);
-    }
+    const reason = reasonText(opts.reason);
     return this.store.transaction((db) => {
       const now = Date.now();
-      const current = this.getVersion(model.name, target.version);
+      const model = this.modelRowOrThrow(opts.model);
+      const current = this.getVersion(model.name, opts.version);
       checkNotAlready(current, opts.to);
+      let gates: GateReport | undefined;
+      let required = 0;
+      let gatesOverridden = false;
+      if (opts.to === 'Staging' || opts.to === 'Production') {
+        const pipeline = readPipeline(this.root, model.pipeline_file);
+        ({ gates, overridden: gatesOverridden } = this.checkGates(model, current, opts.to, pipeline, { override: opts.overrideGates === true, reason }));
+        if (opts.to === 'Production') required = approvalsRequired(pipeline);
+      }
       const pending = db.prepare("SELECT * FROM transition_requests WHERE model = ? AND version = ? AND to_stage = ? AND status = 'pending'").get(model.name, current.version, opts.to) as RequestRow | undefined;
       if (required > 0 && pending) return { applied: false, request: this.requestRecord(pending), opened: false };
-      // The report stored with the version is the one this decision was taken on (and its audit entry holds it too).
-      if (gates && canonicalJson(gates) !== canonicalJson(current.gates)) {
-        db.prepare('UPDATE model_versions SET gates = ?, gates_passed = ? WHERE model = ? AND version = ?').run(JSON.stringify(gates), Number(gatesPassed(gates)), model.name, current.version);
-      }
-      const reason = opts.reason?.trim() || null;
+      if (gates) this.keepReport(db, current, gates);
       if (required > 0) {
         const id = newId();
         db.prepare(`INSERT INTO transition_requests (id, model, version, to_stage, requested_by, requested_at, reason, required, status)
@@ -248,9 +241,12 @@ export class ModelRegistry {
 
   /**
    * Records an approval of a pending request; the one that brings the distinct approvers to the
-   * required number also makes the transition, in the same transaction.
+   * required number also makes the transition, in the same transaction, on the version's gates
+   * evaluated again against the pipeline as it is then. Gates that fail then (and are not
+   * overridable) refuse the approval and leave the request pending, as it was.
    */
   approve(opts: { requestId: string; actor: string; reason?: string }): ApprovalOutcome {
+    const reason = reasonText(opts.reason);
     return this.store.transaction((db) => {
       const now = Date.now();
       const request = this.requirePendingRequest(opts.requestId);
@@ -258,22 +254,23 @@ export class ModelRegistry {
         throw new RegistryError('self-approval', `${opts.actor} requested ${request.id} and cannot approve it too (four-eyes): another person must approve it (mlops registry approve ${request.id} --by THEM).`);
       }
       const counted = !request.approvals.some((a) => sameActor(a.approver, opts.actor));
-      const reason = opts.reason?.trim() || null;
-      if (counted) db.prepare("INSERT INTO approvals (request_id, approver, decision, reason, at) VALUES (?, ?, 'approve', ?, ?)").run(request.id, opts.actor, reason, now);
       const approvals = request.approvals.length + Number(counted);
       const applies = approvals >= request.required;
+      // A refusal throws here and the transaction rolls back: the request stays pending as it was.
+      const decision = applies ? this.gatesForApproval(request) : null;
+      if (counted) db.prepare("INSERT INTO approvals (request_id, approver, decision, reason, at) VALUES (?, ?, 'approve', ?, ?)").run(request.id, opts.actor, reason, now);
       appendAudit(db, {
         // Under the version, as every registry entry: a model's audit trail then holds its approvals.
         actor: opts.actor, action: 'registry.approve', entity: versionEntity(request.model, request.version), time: now,
         details: { request: request.id, to: request.toStage, reason, counted, approvals, required: request.required, applied: applies },
       });
       let archived: number | null = null;
-      if (applies) {
-        const version = this.getVersion(request.model, request.version);
-        // Gates failed and the request was opened anyway: that was an override (only possible off high risk).
+      if (decision) {
+        const { version, gates, overridden } = decision;
+        this.keepReport(db, version, gates);
         archived = this.applyStage(db, {
           model: request.model, version: request.version, from: version.stage, to: request.toStage, actor: opts.actor, reason: request.reason,
-          requestId: request.id, gatesOverridden: !version.gatesPassed, at: now, details: { requestedBy: request.requestedBy },
+          requestId: request.id, gatesOverridden: overridden, at: now, details: { requestedBy: request.requestedBy, gates },
         });
         db.prepare("UPDATE transition_requests SET status = 'approved', decided_at = ? WHERE id = ?").run(now, request.id);
       }
@@ -289,14 +286,19 @@ export class ModelRegistry {
 
   /** Closes a pending request without a transition; the reason is required. */
   reject(opts: { requestId: string; actor: string; reason: string }): TransitionRequest {
-    const reason = opts.reason.trim();
+    const reason = reasonText(opts.reason);
     if (!reason) throw new RegistryError('reason-required', 'A rejection needs a reason (--reason R): the requester and the audit log see it.');
     return this.store.transaction((db) => {
       const now = Date.now();
       const request = this.requirePendingRequest(opts.requestId);
-      // One row per approver and request: their last decision (an earlier approval stays in the audit log).
-      db.prepare(`INSERT INTO approvals (request_id, approver, decision, reason, at) VALUES (?, ?, 'reject', ?, ?)
-                  ON CONFLICT (request_id, approver) DO UPDATE SET decision = 'reject', reason = excluded.reason, at = excluded.at`).run(request.id, opts.actor, reason, now);
+      // One row per approver and request: their last decision (an earlier approval stays in the audit
+      // log). The rejecter's approval is found as sameActor compares people: `bob` replaces `Bob`'s.
+      const approved = request.approvals.find((a) => sameActor(a.approver, opts.actor));
+      if (approved) {
+        db.prepare("UPDATE approvals SET approver = ?, decision = 'reject', reason = ?, at = ? WHERE request_id = ? AND approver = ?").run(opts.actor, reason, now, request.id, approved.approver);
+      } else {
+        db.prepare("INSERT INTO approvals (request_id, approver, decision, reason, at) VALUES (?, ?, 'reject', ?, ?)").run(request.id, opts.actor, reason, now);
+      }
       db.prepare("UPDATE transition_requests SET status = 'rejected', decided_at = ? WHERE id = ?").run(now, request.id);
       appendAudit(db, {
         actor: opts.actor, action: 'registry.reject', entity: versionEntity(request.model, request.version), time: now,
@@ -308,6 +310,7 @@ export class ModelRegistry {
 
   /** The current Production version is archived and the one that was Production before it restored. */
   rollback(opts: { model: string; actor: string; reason?: string }): { restored: ModelVersion; archived: ModelVersion } {
+    const reason = reasonText(opts.reason);
     return this.store.transaction((db) => {
       const now = Date.now();
       const model = this.modelRowOrThrow(opts.model);
@@ -319,18 +322,24 @@ export class ModelRegistry {
           : `No version of ${model.name} is in Production: there is nothing to roll back.`);
       }
       const restoring = this.getVersion(model.name, previous);
-      const reason = opts.reason?.trim() || null;
-      appendAudit(db, { actor: opts.actor, action: 'registry.rollback', entity: versionEntity(model.name, previous), time: now, details: { restored: previous, archived: current.version, reason } });
+      // The restored version's gates are not checked: it passed them when it was approved for
+      // Production, and an emergency must not wait for an evaluation run or a fixed pipeline file.
+      // Whether they pass now is recorded for the audit (null when the pipeline file is unusable).
+      const gatesNow = this.gatesIfReadable(model, restoring);
+      appendAudit(db, {
+        actor: opts.actor, action: 'registry.rollback', entity: versionEntity(model.name, previous), time: now,
+        details: { restored: previous, archived: current.version, reason, gatesPassedNow: gatesNow && gatesPassed(gatesNow), gatesNow },
+      });
       const common = { model: model.name, actor: opts.actor, reason: reason ?? 'rollback', requestId: null, gatesOverridden: false, at: now, details: { rollback: true } };
       this.moveStage(db, { ...common, version: current.version, from: 'Production', to: 'Archived' });
       this.moveStage(db, { ...common, version: previous, from: restoring.stage, to: 'Production' });
-      this.cancelRequestsSatisfiedBy(db, model.name, previous, 'Production', now);
       return { restored: this.versionRecord(this.versionRow(model.name, previous)!), archived: this.versionRecord(this.versionRow(model.name, current.version)!) };
     });
   }
 
   /** Points `alias` at the version (moving it from another one), or removes it from the version. */
   setAlias(opts: { model: string; version: VersionRef; alias: string; actor: string; remove?: boolean }): ModelVersion {
+    checkOneLine('alias', opts.alias);
     const alias = opts.alias.replace(/^@/, '');
     if (!ALIAS_NAME.test(alias)) throw new RegistryError('invalid-name', `'${opts.alias}' is not an alias: a letter, then letters, digits, '_' or '-' (e.g. champion).`);
     return this.store.transaction((db) => {
@@ -353,7 +362,10 @@ export class ModelRegistry {
 
   /** Sets and removes tags of a version (free-form key/value notes: owner, dataset, ticket...). */
   setTags(opts: { model: string; version: VersionRef; set: Record<string, string>; remove: string[]; actor: string }): ModelVersion {
-    const bad = [...Object.keys(opts.set), ...opts.remove].find((k) => !TAG_KEY.test(k));
+    const keys = [...Object.keys(opts.set), ...opts.remove];
+    for (const key of keys) checkOneLine('tag key', key);
+    for (const value of Object.values(opts.set)) checkOneLine('tag value', value);
+    const bad = keys.find((k) => !TAG_KEY.test(k));
     if (bad !== undefined) throw new RegistryError('invalid-name', `'${bad}' is not a tag key: 1 to 128 letters, digits and _ . : / -.`);
     return this.store.transaction((db) => {
       const version = this.getVersion(opts.model, opts.version);
@@ -416,10 +428,81 @@ export class ModelRegistry {
     return evaluateGates(pipeline.validation ?? [], lineageOf(this.runs, run, pipeline.stages));
   }
 
+  /** The version's gates evaluated now; a version whose run is gone keeps the report it had. */
+  private gatesNow(version: ModelVersion, pipeline: RegistryPipeline): GateReport {
+    const run = this.runs.get(version.runId);
+    return run ? this.evaluate(run, pipeline) : version.gates;
+  }
+
+  /** `gatesNow`, or null when the model's pipeline file is gone or does not validate. */
+  private gatesIfReadable(model: ModelRow, version: ModelVersion): GateReport | null {
+    try {
+      return this.gatesNow(version, readPipeline(this.root, model.pipeline_file));
+    } catch (e) {
+      if (e instanceof RegistryError && e.code === 'no-pipeline') return null;
+      throw e;
+    }
+  }
+
+  /**
+   * The version's gates evaluated now, and whether entering `to` overrides them: failing gates
+   * refuse it (`gates-failed`) unless `override`, which a high-risk pipeline never allows and which
+   * needs a reason. `pendingRequest`: the request an approval would apply, which a refusal leaves pending.
+   */
+  private checkGates(model: ModelRow, version: ModelVersion, to: ModelStage, pipeline: RegistryPipeline,
+    opts: { override: boolean; reason: string | null; pendingRequest?: string }): { gates: GateReport; overridden: boolean } {
+    const gates = this.gatesNow(version, pipeline);
+    if (gatesPassed(gates)) return { gates, overridden: false };
+    const failing = gates.filter((g) => g.verdict !== 'pass');
+    const high = riskOf(pipeline) === 'high';
+    const stays = opts.pendingRequest === undefined ? ''
+      : ` Request ${opts.pendingRequest} stays pending until the gates pass or someone rejects it (mlops registry reject ${opts.pendingRequest} --reason R).`;
+    if (!opts.override) {
+      const missing = failing.some((g) => g.verdict === 'missing');
+      throw new RegistryError('gates-failed', `Version ${version.version} of ${model.name} fails ${failing.length} gate${failing.length > 1 ? 's' : ''}: ${failing.map(describeGate).join(', ')}. It cannot enter ${to}.` +
+        `${missing ? ' A missing metric is checked again at the next transition: run the stage that reports it first.' : ''}` +
+        (stays || (high ? '' : ' This pipeline is not high-risk: --override-gates --reason R passes it anyway, and that is logged.')));
+    }
+    if (high) throw new RegistryError('override-not-allowed', `${model.pipeline_file} is a high-risk pipeline (risk: high): its gates cannot be overridden. Train a version that passes them.${stays}`);
+    if (!opts.reason) throw new RegistryError('reason-required', 'Overriding gates needs a reason (--reason R): it goes into the audit log.');
+    return { gates, overridden: true };
+  }
+
+  /**
+   * What the approval completing `request` applies it on: the version as it is now, its gates
+   * evaluated again against the pipeline as it is now (they may have been tightened, or its risk
+   * raised, since the request was opened), under the rules of `transition`. An override the
+   * request was opened with still holds where the pipeline still allows one.
+   */
+  private gatesForApproval(request: TransitionRequest): { version: ModelVersion; gates: GateReport; overridden: boolean } {
+    const model = this.modelRowOrThrow(request.model);
+    const version = this.getVersion(request.model, request.version);
+    const pipeline = readPipeline(this.root, model.pipeline_file);
+    const checked = this.checkGates(model, version, request.toStage, pipeline, { override: this.openedWithOverride(request), reason: request.reason, pendingRequest: request.id });
+    return { version, ...checked };
+  }
+
+  /**
+   * Whether the request was opened with overridden gates. Its audit entry says so (the request's
+   * row has no such column); an entry pruned past the retention period counts as no override, so
+   * the gates must then pass.
+   */
+  private openedWithOverride(request: TransitionRequest): boolean {
+    const entry = this.db.prepare(`SELECT json_extract(details, '$.gatesOverridden') AS overridden FROM audit_log
+                                   WHERE entity = ? AND action = 'registry.request' AND json_extract(details, '$.requestId') = ?`)
+      .get(versionEntity(request.model, request.version), request.id) as { overridden: number | null } | undefined;
+    return entry?.overridden === 1;
+  }
+
+  /** The report a decision was taken on is the one the version keeps (and its audit entry holds it too). */
+  private keepReport(db: BetterSqlite3.Database, version: ModelVersion, gates: GateReport): void {
+    if (canonicalJson(gates) === canonicalJson(version.gates)) return;
+    db.prepare('UPDATE model_versions SET gates = ?, gates_passed = ? WHERE model = ? AND version = ?').run(JSON.stringify(gates), Number(gatesPassed(gates)), version.model, version.version);
+  }
+
   /**
    * Moves the version; entering Production first archives the version that held it (the unique
-   * index would refuse two). Pending requests the move satisfies are cancelled, so that none can
-   * later apply a stale decision. Returns the archived version's number.
+   * index would refuse two). Returns the archived version's number.
    */
   private applyStage(db: BetterSqlite3.Database, move: StageMove): number | null {
     let archived: number | null = null;
@@ -431,11 +514,13 @@ export class ModelRegistry {
       }
     }
     this.moveStage(db, move);
-    this.cancelRequestsSatisfiedBy(db, move.model, move.version, move.to, move.at, move.requestId);
     return archived;
   }
 
-  /** One stage change: the version's stage, its stage_transitions row and its audit entry. */
+  /**
+   * One stage change: the version's stage, its stage_transitions row, its audit entry, and the
+   * cancellation of the version's pending requests it made moot.
+   */
   private moveStage(db: BetterSqlite3.Database, m: StageMove): void {
     db.prepare('UPDATE model_versions SET stage = ? WHERE model = ? AND version = ?').run(m.to, m.model, m.version);
     db.prepare(`INSERT INTO stage_transitions (model, version, from_stage, to_stage, at, actor, reason, request_id, gates_overridden)
@@ -444,11 +529,28 @@ export class ModelRegistry {
       actor: m.actor, action: 'registry.transition', entity: versionEntity(m.model, m.version), time: m.at,
       details: { from: m.from, to: m.to, reason: m.reason, requestId: m.requestId, gatesOverridden: m.gatesOverridden, ...m.details },
     });
+    this.cancelMootRequests(db, m);
   }
 
-  private cancelRequestsSatisfiedBy(db: BetterSqlite3.Database, model: string, version: number, stage: ModelStage, at: number, except: string | null = null): void {
-    db.prepare("UPDATE transition_requests SET status = 'cancelled', decided_at = ? WHERE model = ? AND version = ? AND to_stage = ? AND status = 'pending' AND id IS NOT ?")
-      .run(at, model, version, stage, except);
+  /**
+   * Cancels, each with its audit entry, the pending requests of the moved version that approving
+   * later would turn into a stale decision: those to the stage it reached (other than the request
+   * the move applies), and, when it left service (Archived or None), those to any other stage, which
+   * would bring back a version someone retired.
+   */
+  private cancelMootRequests(db: BetterSqlite3.Database, m: StageMove): void {
+    const retired = m.to === 'Archived' || m.to === 'None';
+    const pending = db.prepare("SELECT id, to_stage FROM transition_requests WHERE model = ? AND version = ? AND status = 'pending' AND id IS NOT ?")
+      .all(m.model, m.version, m.requestId) as Pick<RequestRow, 'id' | 'to_stage'>[];
+    for (const request of pending) {
+      const reason = request.to_stage === m.to ? `version ${m.version} reached ${m.to} another way` : retired ? `version ${m.version} was moved to ${m.to}` : null;
+      if (reason === null) continue;
+      db.prepare("UPDATE transition_requests SET status = 'cancelled', decided_at = ? WHERE id = ?").run(m.at, request.id);
+      appendAudit(db, {
+        actor: m.actor, action: 'registry.cancel', entity: versionEntity(m.model, m.version), time: m.at,
+        details: { request: request.id, to: request.to_stage, reason },
+      });
+    }
   }
 
   /**
@@ -563,9 +665,34 @@ export function chooseArtifact(run: Pick<RunRecord, 'id' | 'artifacts'>, named?:
   throw new RegistryError('ambiguous-artifact', `Run ${run.id} left several artifacts (${list}): name the model with --artifact PATH.`);
 }
 
+/** `unknown-run` or `run-not-completed` unless `run` (found by `ref`) can become a version. */
+function checkRegistrable<R extends Pick<RunRecord, 'id' | 'stage' | 'status'>>(ref: string, run: R | undefined): asserts run is R {
+  if (!run) throw new RegistryError('unknown-run', `No run '${ref}' in this project (mlops runs list shows them; a short id must be unique).`);
+  if (run.status !== 'completed') throw new RegistryError('run-not-completed', `Run ${run.id} ended ${run.status}: only a completed run can be registered. Run the stage again (mlops run ${run.stage}).`);
+}
+
 /** Identities compare without case or surrounding spaces: `Alice@x.eu` may not approve what `alice@x.eu ` requested. */
 function sameActor(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+/** A reason as stored: trimmed, null when empty, on one line. */
+function reasonText(text: string | undefined): string | null {
+  const reason = text?.trim() || null;
+  if (reason !== null) checkOneLine('reason', reason);
+  return reason;
+}
+
+/**
+ * `invalid-text` when `text` holds a control character (tab, CR, LF, NUL...) or a Unicode line or
+ * paragraph separator: written into the audit log's text and the model card, it could forge lines there.
+ */
+function checkOneLine(field: string, text: string): void {
+  const bad = /[\p{Cc}\u2028\u2029]/u.exec(text);
+  if (bad) {
+    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new RegistryError('invalid-text', `A ${field} cannot hold a line break or control character (it has U+${code}): write it on one line.`);
+  }
 }
 
 function checkNotAlready(version: ModelVersion, to: ModelStage): void {

@@ -3,7 +3,7 @@
  * registry.ts with ISO 8601 times instead of milliseconds. Keep these keys stable: the editor
  * parses them.
  */
-import type { ModelVersion, RegisteredModel, StageChange, TransitionRequest } from './registry';
+import type { ModelVersion, RegisteredModel, StageChange, TransitionOutcome, TransitionRequest } from './registry';
 
 /** Derived from the records, so that a field added there cannot be forgotten here: only the times change type. */
 export type RequestJson = Omit<TransitionRequest, 'requestedAt' | 'approvals' | 'rejection' | 'decidedAt'> & {
@@ -18,6 +18,11 @@ export type VersionJson = Omit<ModelVersion, 'createdAt' | 'pendingRequests'> & 
 export type ModelJson = Pick<RegisteredModel, 'name' | 'pipelineFile' | 'risk' | 'approvalsRequired'> & { versions: VersionJson[] };
 
 export type HistoryJson = Omit<StageChange, 'at'> & { at: string };
+
+export type TransitionJson =
+  | { applied: true; version: VersionJson; archived: VersionJson | null }
+  /** `opened`: true for a request just opened, false for the same request already pending (returned instead). */
+  | { applied: false; request: RequestJson; opened: boolean };
 
 export function requestJson(r: TransitionRequest): RequestJson {
   return {
@@ -37,6 +42,12 @@ export function versionJson(v: ModelVersion): VersionJson {
 
 export function modelJson(m: RegisteredModel): ModelJson {
   return { name: m.name, pipelineFile: m.pipelineFile, risk: m.risk, approvalsRequired: m.approvalsRequired, versions: m.versions.map(versionJson) };
+}
+
+export function transitionJson(t: TransitionOutcome): TransitionJson {
+  return t.applied
+    ? { applied: true, version: versionJson(t.version), archived: t.archived && versionJson(t.archived) }
+    : { applied: false, request: requestJson(t.request), opened: t.opened };
 }
 
 export function historyJson(h: StageChange): HistoryJson {
