@@ -9,6 +9,7 @@ import { resolveActor } from '../core/audit/actor';
 import { SYSTEM_ACTOR } from '../core/audit/auditLog';
 import type { RunRecord, RunStore as RunStoreType, RunSummary } from '../core/runs/runStore';
 import type { Store as StoreType } from '../core/store/store';
+import { iso } from '../core/isoTime';
 import { keyMetricsOf } from '../core/runs/keyMetric';
 import { isProcessRunning, stopOrphanedJob, terminateGroup } from '../core/runs/processState';
 import { findProjectRoot } from '../core/workspace/projectRoot';
@@ -218,12 +219,12 @@ function settleDeadRuns(runs: RunStoreType): void {
   }
 }
 
-function iso(ms: number | undefined): string | null {
-  return ms === undefined ? null : new Date(ms).toISOString();
+function isoOrNull(ms: number | undefined): string | null {
+  return ms === undefined ? null : iso(ms);
 }
 
 function summaryJson(r: RunSummary): object {
-  return { id: r.id, pipeline: r.pipeline, pipelineFile: r.pipelineFile, stage: r.stage, sweepId: r.sweepId ?? null, status: r.status, exitCode: r.exitCode ?? null, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt), metrics: metricsJson(r) };
+  return { id: r.id, pipeline: r.pipeline, pipelineFile: r.pipelineFile, stage: r.stage, sweepId: r.sweepId ?? null, status: r.status, exitCode: r.exitCode ?? null, startedAt: isoOrNull(r.startedAt), endedAt: isoOrNull(r.endedAt), metrics: metricsJson(r) };
 }
 
 function metricsJson(r: RunSummary): Record<string, { last: number; min: number; max: number; steps: number }> {
@@ -233,7 +234,7 @@ function metricsJson(r: RunSummary): Record<string, { last: number; min: number;
 /** The keys issue 4 names for `mlops runs show ID --json`. */
 function runJson(r: RunRecord): object {
   return {
-    id: r.id, stage: r.stage, pipeline: r.pipeline, pipelineFile: r.pipelineFile, sweepId: r.sweepId ?? null, status: r.status, exitCode: r.exitCode ?? null, startedAt: iso(r.startedAt), endedAt: iso(r.endedAt),
+    id: r.id, stage: r.stage, pipeline: r.pipeline, pipelineFile: r.pipelineFile, sweepId: r.sweepId ?? null, status: r.status, exitCode: r.exitCode ?? null, startedAt: isoOrNull(r.startedAt), endedAt: isoOrNull(r.endedAt),
     gitCommit: r.gitCommit ?? null, gitDirty: r.gitDirty ?? null, paramsHash: r.paramsHash, params: r.params, data: r.data, environment: r.environment,
     metrics: metricsJson(r), artifacts: r.artifacts,
   };
@@ -261,7 +262,7 @@ function summaryLine(r: RunSummary): string {
 function describeRun(r: RunRecord): string {
   const lines = [
     summaryLine(r),
-    `pipeline: ${r.pipeline} (${r.pipelineFile}), started ${iso(r.startedAt)}`,
+    `pipeline: ${r.pipeline} (${r.pipelineFile}), started ${isoOrNull(r.startedAt)}`,
     `git: ${r.gitCommit ? `${r.gitCommit.slice(0, 12)}${r.gitDirty ? ' (dirty: uncommitted changes)' : ''}` : 'not a git repository: the code is not recorded'}`,
     `params: ${r.paramsHash.slice(0, 12)} ${JSON.stringify(r.params)}`,
     `data: ${Object.entries(r.data).map(([k, v]) => `${k} ${v.slice(0, 19)}`).join(', ') || 'none'}`,

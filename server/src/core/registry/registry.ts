@@ -29,6 +29,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { appendAudit } from '../audit/auditLog';
 import { canonicalJson } from '../canonicalJson';
+import { iso } from '../isoTime';
 import { newId } from '../runs/runStage';
 import { Artifact, RunRecord, RunStatus, RunStore } from '../runs/runStore';
 import type { Store } from '../store/store';
@@ -578,7 +579,7 @@ export class ModelRegistry {
   private requirePendingRequest(id: string): TransitionRequest {
     const row = this.requestRow(id);
     if (!row) throw new RegistryError('unknown-request', `No transition request '${id}' (mlops registry requests lists the pending ones).`);
-    if (row.status !== 'pending') throw new RegistryError('not-pending', `Request ${id} is already ${row.status}${row.decided_at ? ` (${new Date(row.decided_at).toISOString()})` : ''}: nothing to decide.`);
+    if (row.status !== 'pending') throw new RegistryError('not-pending', `Request ${id} is already ${row.status}${row.decided_at ? ` (${iso(row.decided_at)})` : ''}: nothing to decide.`);
     return this.requestRecord(row);
   }
 

@@ -3,6 +3,7 @@
  * registry.ts with ISO 8601 times instead of milliseconds. Keep these keys stable: the editor
  * parses them.
  */
+import { iso } from '../isoTime';
 import type { ModelVersion, RegisteredModel, StageChange, TransitionOutcome, TransitionRequest } from './registry';
 
 /** Derived from the records, so that a field added there cannot be forgotten here: only the times change type. */
@@ -52,8 +53,4 @@ export function transitionJson(t: TransitionOutcome): TransitionJson {
 
 export function historyJson(h: StageChange): HistoryJson {
   return { ...h, at: iso(h.at) };
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

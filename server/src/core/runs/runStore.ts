@@ -19,6 +19,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { appendAudit } from '../audit/auditLog';
+import { iso } from '../isoTime';
 import type { Store } from '../store/store';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
@@ -299,7 +300,7 @@ export class RunStore {
       appendAudit(db, {
         actor, action: 'run.delete', entity: `run:${id}`,
         details: {
-          pipelineFile: row.pipeline_file, stage: row.stage, status: row.status, startedAt: new Date(row.started_at).toISOString(), paramsHash: row.params_hash,
+          pipelineFile: row.pipeline_file, stage: row.stage, status: row.status, startedAt: iso(row.started_at), paramsHash: row.params_hash,
           data: JSON.parse(row.data) as Record<string, string>, gitCommit: row.git_commit, artifacts: row.artifacts,
         },
       });
