@@ -19,6 +19,7 @@ import { registerSnapshotCommands } from './snapshots/snapshotCommands';
 import { SnapshotsRefresher } from './snapshots/snapshotsRefresher';
 import { SnapshotsTreeProvider } from './snapshots/snapshotsView';
 import { ServerStatusBar } from './statusBar';
+import { ViewRefresher } from './viewRefresher';
 
 /** File names the server handles, whatever language id the editor assigned them. */
 export const WATCHED_FILES = '**/{pipeline.yaml,*.pipeline.yaml,params.yaml,*.params.yaml,clusters.yaml}';
@@ -88,20 +89,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
   );
 
   const registry = new RegistryTreeProvider(languageClient);
+  const registryView = vscode.window.createTreeView('mlops.registry', { treeDataProvider: registry, showCollapseAll: true });
+  // The server already debounces StoreChanged (a burst of writes is one notification).
+  const runsRefresher = new ViewRefresher(runsView, () => runs.refresh(), 0);
+  const registryRefresher = new ViewRefresher(registryView, () => registry.refresh(), 0);
   context.subscriptions.push(
-    vscode.window.createTreeView('mlops.registry', { treeDataProvider: registry, showCollapseAll: true }),
+    registryView,
+    runsRefresher,
+    registryRefresher,
     registerRegistryCommands({ client: languageClient, tree: registry, documents, log, runs: () => runs.runs }),
     // One handler (a client keeps one per notification): every view and page that shows the store.
     languageClient.onNotification(StoreChangedNotification, () => {
-      runs.refresh();
+      runsRefresher.schedule();
       runPages.runsChanged();
       comparePages.runsChanged();
-      registry.refresh();
+      registryRefresher.schedule();
     }),
     languageClient.onDidChangeState((e) => {
       if (e.newState !== State.Running) return;
-      runs.refresh();
-      registry.refresh();
+      runsRefresher.schedule();
+      registryRefresher.schedule();
     }),
   );
 

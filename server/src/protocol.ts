@@ -217,7 +217,7 @@ export interface StartRunParams extends ActorParams {
   overrides?: string[];
 }
 
-/** Client -> server: start a run (it goes on in the background; RunsChanged follows its progress). */
+/** Client -> server: start a run (it goes on in the background; StoreChanged follows its progress). */
 export const StartRunRequest = new RequestType<StartRunParams, { started: true }, void>('mlops/runs/start');
 
 export interface StartSweepParams extends ActorParams {
@@ -268,7 +268,7 @@ export interface RunDetails extends Omit<RunItem, 'keyMetric'> {
   logTail: string;
 }
 
-/** Client -> server: one run in full, for its page (asked again on RunsChanged while the run goes). */
+/** Client -> server: one run in full, for its page (asked again on StoreChanged while the run goes). */
 export const RunDetailsRequest = new RequestType<{ pipelineFile: string; id: string }, RunDetails, void>('mlops/runs/details');
 
 // ---- Model registry and audit log (server/src/lsp/registry.ts, `mlops registry|audit ... --json`). ----

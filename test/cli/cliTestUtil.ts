@@ -61,3 +61,13 @@ export function spawnMlops(cwd: string, args: string[]): { child: ChildProcess; 
   });
   return { child, done };
 }
+
+/** Whether a process exists (kill with signal 0); a zombie still counts. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { isProcessRunning } from '../../server/src/core/runs/processState';
-import { CLI, json, mlops, tempDir } from './cliTestUtil';
+import { alive, CLI, json, mlops, tempDir } from './cliTestUtil';
 
 const TRAIN = `
 const fs = require('fs');
@@ -59,15 +59,6 @@ function waitFor(file: string): Promise<string> {
     const poll = (): void => (fs.existsSync(file) && fs.readFileSync(file, 'utf8') ? resolve(fs.readFileSync(file, 'utf8')) : void setTimeout(poll, 10));
     poll();
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('mlops run', () => {

@@ -8,7 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { CLI, json, mlops, tempDir } from './cliTestUtil';
+import { alive, CLI, json, mlops, tempDir } from './cliTestUtil';
 
 /**
  * Appends `start ID` / `end ID` to events.log (O_APPEND: whole lines, in the order they happen).
@@ -83,15 +83,6 @@ const RANDOM_PARAMS = [
   'search:', '  method: random', '  trials: 4', '  seed: 1', '  metric: score', '  goal: maximize', '  space:',
   '    train.lr: { min: 1.0e-4, max: 0.1, log: true }', '    train.momentum: { values: [0.5, 0.9, 0.99] }', '    train.epochs: { min: 1, max: 9 }', '',
 ].join('\n');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('mlops sweep', () => {
   test('a grid of 6 trials, 2 at once, under one sweep id; the best is the lowest loss', () => {

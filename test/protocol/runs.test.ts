@@ -1,7 +1,7 @@
 /**
  * Runs as the editor drives them, against the real server (which starts real `mlops run`
  * processes) on a copy of sample/: code lenses, starting the sample's prepare stage, the
- * RunsChanged notifications that follow it, and the listing.
+ * StoreChanged notifications that follow it, and the listing.
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -35,7 +35,7 @@ describe('runs in the editor (protocol)', () => {
   });
   after(() => closeSample({ dir, client }));
 
-  /** Lists until `done` holds for the runs, waiting for a RunsChanged notification between listings. */
+  /** Lists until `done` holds for the runs, waiting for a StoreChanged notification between listings. */
   async function listUntil(done: (runs: RunItem[]) => boolean): Promise<RunItem[]> {
     for (;;) {
       const next = new Promise<void>((resolve) => notified.push(resolve));
@@ -75,7 +75,7 @@ describe('runs in the editor (protocol)', () => {
     await client.change(paramsPath, params);
   });
 
-  it('starts the prepare stage; RunsChanged notifications follow it until it is listed completed with its metrics', async () => {
+  it('starts the prepare stage; StoreChanged notifications follow it until it is listed completed with its metrics', async () => {
     assert.deepEqual(await client.send(ListRunsRequest, {}, undefined, SLOW_MS), { runs: [], problems: [] }, 'nothing ran yet, and listing created nothing');
     const changed = new Promise<void>((resolve) => notified.push(resolve));
     assert.deepEqual(await client.send(StartRunRequest, { pipelineFile: pipelinePath, stage: 'prepare' }, undefined, SLOW_MS), { started: true });
@@ -150,7 +150,7 @@ describe('runs in the editor (protocol)', () => {
     assert.match(snapshot.text, /^train\.csv  [0-9.]+ KiB  sha256:[0-9a-f]{12}$/m);
   });
 
-  it('listing runs does not itself cause a RunsChanged notification (opening the store is not a change)', async () => {
+  it('listing runs does not itself cause a StoreChanged notification (opening the store is not a change)', async () => {
     // Let the notifications of the run above settle, then list a few times.
     await new Promise((r) => setTimeout(r, 1000));
     const before = notifications;

@@ -1,7 +1,7 @@
 /**
  * The compare page: two runs or more side by side (media/comparePage.js): the params and
  * ingredients that differ, last metric values, and a chart per metric overlaying the runs. While
- * one of them goes, each RunsChanged notification fetches those still going and the charts grow.
+ * one of them goes, each StoreChanged notification fetches those still going and the charts grow.
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';

@@ -2,7 +2,7 @@
  * The run commands: Run (a stage, from its code lens or the palette), Run with Overrides..., Run
  * Pipeline, Run Sweep..., Open Run (its page), Compare Runs, Reproduce Run, Cancel Run, Delete Run,
  * Show Run Log, Refresh, and the run page's links (Show Commit, Show Snapshot). Each sends one typed
- * request; the Runs view follows the runs through RunsChanged notifications.
+ * request; the Runs view follows the runs through StoreChanged notifications.
  */
 import * as os from 'os';
 import * as path from 'path';

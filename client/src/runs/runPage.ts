@@ -1,7 +1,7 @@
 /**
  * The run page: a webview with the run's four ingredients, params, a chart per metric (uPlot,
  * bundled in media/vendor/, no CDN), artifacts and the end of the log. While the run goes, each
- * RunsChanged notification fetches it again and the charts grow. Its ingredients and log are links
+ * StoreChanged notification fetches it again and the charts grow. Its ingredients and log are links
  * the extension opens (the commit, a snapshot, params.json, log.txt).
  */
 import * as vscode from 'vscode';

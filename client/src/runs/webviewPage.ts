@@ -2,7 +2,7 @@
  * What the run page and the compare page share: a webview panel under a strict Content-Security-
  * Policy (scripts and styles only from the extension's media folder, no inline script, no remote
  * content), and the loop that feeds it: the page's script says `ready`, the panel fetches what it
- * shows and posts it, and fetches again on each RunsChanged until nothing it shows can change.
+ * shows and posts it, and fetches again on each StoreChanged until nothing it shows can change.
  */
 import * as vscode from 'vscode';
 
@@ -22,7 +22,7 @@ export type PageError = { type: 'error'; message: string };
 /** One fetch of a page's data. */
 export interface PageLoad<M> {
   message: M;
-  /** Nothing the page shows can change any more: RunsChanged no longer fetches it. */
+  /** Nothing the page shows can change any more: StoreChanged no longer fetches it. */
   ended: boolean;
   /** The panel's new title, if it depends on the data. */
   title?: string;

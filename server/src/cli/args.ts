@@ -1,4 +1,7 @@
 /** A small argv parser: positionals, `--flag`, `--key value` and `--key=value`. */
+import * as fs from 'fs';
+import * as path from 'path';
+
 export interface ParsedArgs {
   positionals: string[];
   /** The last value of each option (true for a flag). */
@@ -43,4 +46,11 @@ export function optionValue(options: Map<string, string | true>, name: string): 
   const v = options.get(name);
   if (v === true) throw new UsageError(`--${name} needs a value`);
   return v;
+}
+
+/** The absolute path of --pipeline FILE (default ./pipeline.yaml); a usage error when there is no such file. */
+export function pipelineFileOption(options: Map<string, string | true>): string {
+  const file = path.resolve(optionValue(options, 'pipeline') ?? 'pipeline.yaml');
+  if (!fs.existsSync(file)) throw new UsageError(`${path.relative(process.cwd(), file) || file}: no such pipeline file (give one with --pipeline FILE)`);
+  return file;
 }

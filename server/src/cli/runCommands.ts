@@ -13,7 +13,7 @@ import { iso } from '../core/isoTime';
 import { keyMetricsOf } from '../core/runs/keyMetric';
 import { isProcessRunning, stopOrphanedJob, terminateGroup } from '../core/runs/processState';
 import { findProjectRoot } from '../core/workspace/projectRoot';
-import { optionValue, parseArgs, UsageError } from './args';
+import { optionValue, parseArgs, pipelineFileOption, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
 import { cancelOnSignals, STOP_WITH_STDIN } from './interrupts';
 
@@ -32,9 +32,8 @@ export async function runCommand(argv: string[], out: Out, err: Out): Promise<nu
   const json = options.has('json');
   if (positionals.length > 1) throw new UsageError('run takes at most one STAGE (none: every stage, in needs order)');
   const stage = positionals[0];
-  const pipelineFile = path.resolve(optionValue(options, 'pipeline') ?? 'pipeline.yaml');
+  const pipelineFile = pipelineFileOption(options);
   const by = optionValue(options, 'by');
-  if (!fs.existsSync(pipelineFile)) throw new UsageError(`${path.relative(process.cwd(), pipelineFile) || pipelineFile}: no such pipeline file (give one with --pipeline FILE)`);
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(path.dirname(pipelineFile));
     const actor = resolveActor(root, by);

@@ -4,12 +4,11 @@
  * with --json one document: {sweepId, stage, method, metric, goal, seed, cancelled, trials, best}.
  * Exit code 0 when at least one trial completed.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { resolveActor } from '../core/audit/actor';
 import type { SweepReport, TrialParams } from '../core/runs/sweep';
 import { findProjectRoot } from '../core/workspace/projectRoot';
-import { optionValue, parseArgs, UsageError } from './args';
+import { optionValue, parseArgs, pipelineFileOption, UsageError } from './args';
 import { checkOptions, reportErrors } from './commandErrors';
 import { cancelOnSignals, STOP_WITH_STDIN } from './interrupts';
 
@@ -25,9 +24,8 @@ export async function sweepCommand(argv: string[], out: Out, err: Out): Promise<
   const stage = optionValue(options, 'stage');
   const parallel = wholeNumber(options, 'parallel', /^[1-9]\d*$/, 'a number of trials at once, at least 1');
   const seed = wholeNumber(options, 'seed', /^-?\d+$/, 'a whole number');
-  const pipelineFile = path.resolve(optionValue(options, 'pipeline') ?? 'pipeline.yaml');
+  const pipelineFile = pipelineFileOption(options);
   const by = optionValue(options, 'by');
-  if (!fs.existsSync(pipelineFile)) throw new UsageError(`${path.relative(process.cwd(), pipelineFile) || pipelineFile}: no such pipeline file (give one with --pipeline FILE)`);
 
   return reportErrors(json, out, err, async () => {
     const root = findProjectRoot(path.dirname(pipelineFile));

@@ -5,7 +5,7 @@
  *
  * The view is told when to list again by watching each project's `.mlops/` folder: every write to
  * the run store (a run created, a metric batch, a run ended; by any process) touches mlops.db-wal,
- * and a burst of such writes becomes one RunsChanged notification.
+ * and a burst of such writes becomes one StoreChanged notification.
  */
 import { execFile, spawn } from 'child_process';
 import * as fs from 'fs';
